@@ -1,0 +1,247 @@
+/**
+ * FakeOrq: a local orq.ai Identities server over the in-memory `IdentityStore`, speaking the wire of the seed
+ * generation exactly (status codes and bodies of the legacy OpenAPI files) or, with `generation: "current"`,
+ * the newer wrapped shape. Tests and other teams point their clients at it on a loopback port.
+ *
+ * @since 0.1.0
+ */
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { IdentityStore } from "@orq-effect/client"
+import { CreateIdentity, Identity, ListIdentities, UpdateIdentity } from "@orq-effect/domain/Identity"
+import { refusedInput } from "@orq-effect/domain/IdentityError"
+import { Effect, Layer, type ParseResult, Redacted, Schema } from "effect"
+import { createServer } from "node:http"
+
+/** Which generation of the API's wire to speak. */
+export type Generation = "seed" | "current"
+
+/** Options of the server. */
+export interface Options {
+  /** The state it serves. */
+  readonly store: IdentityStore.IdentityStore
+  /** When set, every request must carry `Authorization: Bearer <apiKey>`, else 401. */
+  readonly apiKey?: Redacted.Redacted | undefined
+  /** Defaults to `"seed"`. */
+  readonly generation?: Generation | undefined
+  /** Request bodies above this many bytes are refused with 413. Defaults to 1 MiB. */
+  readonly maxBodyBytes?: number | undefined
+}
+
+/** The workspace id FakeOrq reports. */
+export const WORKSPACE_ID = "550e8400-e29b-41d4-a716-446655440000"
+
+const encodeIdentity = Schema.encodeSync(Identity)
+
+/** An identity in the wire shape of `generation`. */
+export const toWire = (
+  identity: Identity,
+  generation: Generation,
+  options: { readonly withWorkspace?: boolean; readonly withMetrics?: boolean } = {}
+): Record<string, unknown> => {
+  const wire: Record<string, unknown> = { ...encodeIdentity(identity) }
+  if (generation === "seed") {
+    for (const key of ["display_name", "email", "avatar_url"]) wire[key] ??= null
+    if (options.withWorkspace !== true) delete wire.workspace_id
+    else wire.workspace_id ??= WORKSPACE_ID
+  } else {
+    wire.workspace_id ??= WORKSPACE_ID
+  }
+  if (options.withMetrics === true) {
+    wire.metrics ??= { total_cost: 0, total_tokens: 0, total_requests: 0, error_rate: 0 }
+  }
+  return wire
+}
+
+const json = (status: number, body: unknown) => HttpServerResponse.unsafeJson(body, { status })
+
+/** A JSON object of depth at most `max` (arrays and objects count one level each). */
+const depthWithin = (value: unknown, max: number): boolean => {
+  if (typeof value !== "object" || value === null) return true
+  if (max === 0) return false
+  return Object.values(value).every((child) => depthWithin(child, max - 1))
+}
+
+const MAX_DEPTH = 32
+
+/** The HTTP app of the Identities API over `options.store`. */
+export const makeApp = (options: Options) => {
+  const { store } = options
+  const generation = options.generation ?? "seed"
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024
+  const single = (identity: Identity, extra: { withWorkspace?: boolean; withMetrics?: boolean } = {}) => {
+    const wire = toWire(identity, generation, extra)
+    return generation === "current" ? { identity: wire } : wire
+  }
+
+  const invalid = (message: string) => json(422, { message })
+
+  /** Reads and checks a JSON body against `schema`; answers 400/413/422 itself when it cannot. */
+  const readBody = <A, I>(schema: Schema.Schema<A, I>) =>
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const declared = Number(request.headers["content-length"])
+      if (declared > maxBodyBytes) return yield* Effect.fail(json(413, { message: "request body too large" }))
+      const text = yield* request.text.pipe(
+        Effect.mapError(() => json(400, { message: "the request body could not be read" }))
+      )
+      if (Buffer.byteLength(text) > maxBodyBytes) {
+        return yield* Effect.fail(json(413, { message: "request body too large" }))
+      }
+      let value: unknown
+      try {
+        value = JSON.parse(text)
+      } catch {
+        return yield* Effect.fail(json(400, { message: "the request body is not valid JSON" }))
+      }
+      if (typeof value !== "object" || value === null || Array.isArray(value)) {
+        return yield* Effect.fail(invalid("the request body must be a JSON object"))
+      }
+      if (!depthWithin(value, MAX_DEPTH)) {
+        return yield* Effect.fail(invalid(`the request body is nested deeper than ${MAX_DEPTH} levels`))
+      }
+      return yield* Schema.decodeUnknown(schema, { onExcessProperty: "ignore" })(value).pipe(
+        Effect.mapError((error: ParseResult.ParseError) => invalid(refusedInput(error).message))
+      )
+    })
+
+  const idParam = Effect.map(HttpRouter.params, (params) => params.id ?? "")
+
+  const flag = (value: string | null) => value === "true" || value === "1"
+
+  const queryOf = (url: URL) => {
+    const tags = [
+      ...url.searchParams.getAll("tags").flatMap((value) => value.split(",")),
+      ...url.searchParams.getAll("filter_by.tags"),
+      ...url.searchParams.getAll("filter_by[tags]")
+    ].filter((tag) => tag.length > 0)
+    const filterBy = url.searchParams.get("filter_by")
+    if (filterBy !== null) {
+      try {
+        const parsed: unknown = JSON.parse(filterBy)
+        if (typeof parsed === "object" && parsed !== null && "tags" in parsed && Array.isArray(parsed.tags)) {
+          tags.push(...parsed.tags.filter((tag): tag is string => typeof tag === "string"))
+        }
+      } catch {
+        tags.push(...filterBy.split(",").filter((tag) => tag.length > 0))
+      }
+    }
+    const wire: Record<string, unknown> = {}
+    const limit = url.searchParams.get("limit")
+    if (limit !== null) wire.limit = Number(limit)
+    for (const key of ["starting_after", "ending_before", "search"]) {
+      const value = url.searchParams.get(key)
+      if (value !== null && value.length > 0) wire[key] = value
+    }
+    if (tags.length > 0) wire.tags = tags
+    if (url.searchParams.has("include_metrics")) wire.include_metrics = flag(url.searchParams.get("include_metrics"))
+    return wire
+  }
+
+  const requestUrl = Effect.map(HttpServerRequest.HttpServerRequest, (request) => new URL(request.url, "http://orq.local"))
+
+  const notFound = (id: string, key: "error" | "message") => json(404, { [key]: `Identity ${id} not found` })
+
+  const router = HttpRouter.empty.pipe(
+    HttpRouter.get(
+      "/v2/identities",
+      Effect.gen(function*() {
+        const url = yield* requestUrl
+        const params = yield* Schema.decodeUnknown(ListIdentities)(queryOf(url)).pipe(
+          Effect.mapError((error) => invalid(refusedInput(error).message))
+        )
+        const page = yield* store.list(params)
+        return json(200, {
+          object: "list",
+          data: page.data.map((identity) =>
+            toWire(identity, generation, { withMetrics: generation === "seed" || params.includeMetrics === true })
+          ),
+          has_more: page.hasMore
+        })
+      })
+    ),
+    HttpRouter.post(
+      "/v2/identities",
+      Effect.gen(function*() {
+        const input = yield* readBody(CreateIdentity)
+        return yield* store.create(input).pipe(
+          Effect.map((identity) => json(generation === "current" ? 200 : 201, single(identity, { withWorkspace: true }))),
+          Effect.catchTag("Conflict", (error) => Effect.succeed(json(409, { error: error.message })))
+        )
+      })
+    ),
+    HttpRouter.get(
+      "/v2/identities/:id",
+      Effect.gen(function*() {
+        const id = yield* idParam
+        const includeMetrics = flag((yield* requestUrl).searchParams.get("include_metrics"))
+        return yield* store.retrieve(id, { includeMetrics }).pipe(
+          Effect.map((identity) => json(200, single(identity, { withMetrics: includeMetrics }))),
+          Effect.catchTag("NotFound", () => Effect.succeed(notFound(id, "error")))
+        )
+      })
+    ),
+    HttpRouter.patch(
+      "/v2/identities/:id",
+      Effect.gen(function*() {
+        const id = yield* idParam
+        const patch = yield* readBody(UpdateIdentity)
+        return yield* store.update(id, patch).pipe(
+          Effect.map((identity) => json(200, single(identity))),
+          Effect.catchTag("NotFound", () => Effect.succeed(notFound(id, "message")))
+        )
+      })
+    ),
+    HttpRouter.del(
+      "/v2/identities/:id",
+      Effect.gen(function*() {
+        const id = yield* idParam
+        return yield* store.delete(id).pipe(
+          Effect.as(generation === "current" ? json(200, {}) : HttpServerResponse.empty({ status: 204 })),
+          Effect.catchTag("NotFound", () => Effect.succeed(notFound(id, "error")))
+        )
+      })
+    )
+  )
+
+  const authorized = Effect.gen(function*() {
+    if (options.apiKey === undefined) return true
+    const request = yield* HttpServerRequest.HttpServerRequest
+    return request.headers.authorization === `Bearer ${Redacted.value(options.apiKey)}`
+  })
+
+  return Effect.gen(function*() {
+    if (!(yield* authorized)) return json(401, { error: "Unauthorized: a valid API key is required" })
+    return yield* router
+  }).pipe(
+    // answers prepared while refusing a request travel on the error channel
+    Effect.catchIf(HttpServerResponse.isServerResponse, Effect.succeed),
+    Effect.catchTag("RouteNotFound", () => Effect.succeed(json(404, { error: "Not found" })))
+  )
+}
+
+/** Serves FakeOrq on an `HttpServer` in context. */
+export const serve = (options: Options) => HttpServer.serve(makeApp(options))
+
+/** FakeOrq on a Node HTTP server at `host:port` (port 0 picks a free one). */
+export const layer = (options: Options & { readonly host?: string; readonly port?: number }) =>
+  serve(options).pipe(
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { host: options.host ?? "127.0.0.1", port: options.port ?? 0 }))
+  )
+
+/** The base URL of the server in context, e.g. `http://127.0.0.1:41234`. */
+export const url = HttpServer.addressWith((address) =>
+  Effect.succeed(
+    address._tag === "TcpAddress"
+      ? `http://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}`
+      : `http://unix:${address.path}`
+  )
+)
+
+/** Starts FakeOrq on a free loopback port for the life of the scope; returns its base URL. */
+export const start = (options: Options & { readonly host?: string; readonly port?: number }) =>
+  Effect.flatMap(Layer.build(layer(options)), (context) => Effect.provide(url, context))
+

@@ -1,0 +1,25 @@
+/**
+ * The one layer an Effect backend provides to get a configured, retried `IdentityClient`: options from
+ * {@link OrqConfig}, retries and timeouts from {@link RetryPolicy}, transport from undici.
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { IdentityClient, layer } from "@orq-effect/client"
+import { type ConfigError, Effect, Layer } from "effect"
+import * as OrqConfig from "./OrqConfig.js"
+import * as RetryPolicy from "./RetryPolicy.js"
+
+/** The client for a resolved configuration, over the `HttpClient` in context. */
+export const fromConfig = (config: OrqConfig.OrqConfig): Layer.Layer<IdentityClient, never, HttpClient.HttpClient> =>
+  layer({ apiKey: config.apiKey, baseUrl: config.baseUrl, transformClient: RetryPolicy.transformClient(config) })
+
+/** The client configured from the environment, over the `HttpClient` in context. */
+export const layerConfig: Layer.Layer<IdentityClient, ConfigError.ConfigError, HttpClient.HttpClient> = Layer
+  .unwrapEffect(Effect.map(OrqConfig.OrqConfig, fromConfig))
+
+/** The client configured from the environment, over undici. */
+export const IdentitiesLive: Layer.Layer<IdentityClient, ConfigError.ConfigError> = layerConfig.pipe(
+  Layer.provide(NodeHttpClient.layerUndici)
+)

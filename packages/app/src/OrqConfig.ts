@@ -1,0 +1,90 @@
+/**
+ * The configuration of a live orq client, read from the environment (or any `ConfigProvider`):
+ *
+ * | variable | default | meaning |
+ * | --- | --- | --- |
+ * | `ORQ_API_KEY` | required | the API key, kept `Redacted` up to the `Authorization` header |
+ * | `ORQ_BASE_URL` | `https://api.orq.ai` | https, or http on loopback only |
+ * | `ORQ_TIMEOUT` | `10 seconds` | per attempt |
+ * | `ORQ_DEADLINE` | `60 seconds` | per call, across attempts and waits |
+ * | `ORQ_MAX_RETRIES` | `2` | retries after the first attempt |
+ *
+ * Durations take Effect's forms (`10 seconds`, `250 millis`) or a bare number of seconds.
+ *
+ * @since 0.1.0
+ */
+import { DEFAULT_BASE_URL } from "@orq-effect/client"
+import { Config, ConfigError, Duration, Either, Redacted } from "effect"
+
+/** The resolved configuration. */
+export interface OrqConfig {
+  readonly apiKey: Redacted.Redacted
+  readonly baseUrl: string
+  readonly timeout: Duration.Duration
+  readonly deadline: Duration.Duration
+  readonly maxRetries: number
+}
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i
+
+/** Why `url` may not be a base URL, if it may not: only https, or http to a loopback host. */
+export const refuseBaseUrl = (url: string): string | undefined => {
+  if (!URL.canParse(url)) return "must be an absolute URL"
+  const parsed = new URL(url)
+  if (parsed.username !== "" || parsed.password !== "") return "must not carry credentials"
+  if (parsed.protocol === "https:") return undefined
+  if (parsed.protocol === "http:") {
+    return LOOPBACK.test(parsed.hostname) ? undefined : "http:// is allowed for loopback hosts only; use https://"
+  }
+  return "must be an https:// URL"
+}
+
+/** A duration variable: Effect's duration forms, or a bare number of seconds. */
+export const durationVar = (name: string) =>
+  Config.string(name).pipe(
+    Config.mapOrFail((raw) => {
+      const text = raw.trim()
+      const decoded = /^\d+(\.\d+)?$/.test(text)
+        ? Either.right(Duration.millis(Number(text) * 1000))
+        : Either.fromOption(Duration.decodeUnknown(text), () => undefined)
+      return Either.match(decoded, {
+        onLeft: () =>
+          Either.left(ConfigError.InvalidData([], `Expected a duration such as "10 seconds" or "10", got "${text}"`)),
+        onRight: (duration) =>
+          Duration.greaterThan(duration, Duration.zero)
+            ? Either.right(duration)
+            : Either.left(ConfigError.InvalidData([], "Expected a duration above zero"))
+      })
+    })
+  )
+
+/** The API key: present and not blank. */
+export const apiKey = Config.redacted("ORQ_API_KEY").pipe(
+  Config.validate({ message: "Expected a non-empty API key", validation: (key) => Redacted.value(key).trim() !== "" })
+)
+
+/** The base URL, checked by {@link refuseBaseUrl}. */
+export const baseUrl = Config.string("ORQ_BASE_URL").pipe(
+  Config.withDefault(DEFAULT_BASE_URL),
+  Config.mapOrFail((url) => {
+    const reason = refuseBaseUrl(url)
+    return reason === undefined ? Either.right(url) : Either.left(ConfigError.InvalidData([], `${reason} (got ${url})`))
+  })
+)
+
+/** Everything but the key: what a keyless local target needs too. */
+export const transport = Config.all({
+  baseUrl,
+  timeout: durationVar("ORQ_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10))),
+  deadline: durationVar("ORQ_DEADLINE").pipe(Config.withDefault(Duration.seconds(60))),
+  maxRetries: Config.integer("ORQ_MAX_RETRIES").pipe(
+    Config.validate({ message: "Expected an integer from 0 to 10", validation: (n) => n >= 0 && n <= 10 }),
+    Config.withDefault(2)
+  )
+})
+
+/** The whole configuration. */
+export const OrqConfig: Config.Config<OrqConfig> = Config.map(
+  Config.all({ apiKey, transport }),
+  ({ apiKey, transport }) => ({ apiKey, ...transport })
+)

@@ -1,0 +1,109 @@
+/**
+ * Turns a non-2xx answer of the Identities API into a typed `IdentityError`. Error bodies come in four shapes
+ * across orq's docs: `{message}`, `{error: "…"}`, `{error: {code, message}}` and `{id, code, error, source}`;
+ * anything else falls back to the (shortened) raw text.
+ *
+ * @since 0.1.0
+ */
+import type * as Headers from "@effect/platform/Headers"
+import {
+  Conflict,
+  type IdentityError,
+  InvalidRequest,
+  NotFound,
+  RateLimited,
+  ServerError,
+  Unauthorized
+} from "@orq-effect/domain/IdentityError"
+import { Duration, Option } from "effect"
+import * as RetryAfter from "./RetryAfter.js"
+
+/** What the failing request was about, to fill the error's fields. */
+export interface Subject {
+  readonly id?: string | undefined
+  readonly externalId?: string | undefined
+}
+
+const MAX_MESSAGE = 300
+
+const shorten = (text: string): string => {
+  const flat = text.replace(/\s+/g, " ").trim()
+  return flat.length > MAX_MESSAGE ? `${flat.slice(0, MAX_MESSAGE)}…` : flat
+}
+
+const messageOf = (value: unknown): string | undefined => {
+  if (typeof value === "string") return value
+  if (typeof value !== "object" || value === null) return undefined
+  const record = value as Record<string, unknown>
+  if (typeof record.message === "string") return record.message
+  return messageOf(record.error)
+}
+
+/** The server's message in any of the four documented shapes, else the raw text, else `undefined`. */
+export const parseMessage = (body: string): string | undefined => {
+  if (body.trim().length === 0) return undefined
+  try {
+    const message = messageOf(JSON.parse(body))
+    if (message !== undefined && message.length > 0) return shorten(message)
+  } catch {
+    // not JSON: fall back to the text itself
+  }
+  return /<html|<!doctype/i.test(body) ? "the server answered with an HTML page" : shorten(body)
+}
+
+const numberHeader = (headers: Headers.Headers, name: string): number | undefined => {
+  const value = headers[name]
+  if (value === undefined) return undefined
+  const n = Number(value)
+  return Number.isFinite(n) ? n : undefined
+}
+
+/** The typed error of an answer with a non-2xx `status`. */
+export const fromStatus = (options: {
+  readonly status: number
+  readonly headers: Headers.Headers
+  readonly body: string
+  readonly subject: Subject
+  readonly nowMillis: number
+}): IdentityError => {
+  const { body, headers, status, subject } = options
+  const requestId = headers["x-request-id"]
+  const serverMessage = parseMessage(body)
+  const say = (fallback: string) => serverMessage ?? fallback
+  switch (status) {
+    case 400:
+    case 422:
+      return new InvalidRequest({ status, message: say("the request was refused as invalid"), requestId })
+    case 401:
+    case 403:
+      return new Unauthorized({
+        status,
+        message: say(status === 401 ? "the API key is missing or invalid" : "the API key is not allowed to do this"),
+        requestId
+      })
+    case 404:
+      return new NotFound({ id: subject.id ?? "", message: say(`identity ${subject.id ?? ""} not found`), requestId })
+    case 409:
+      return new Conflict({
+        externalId: subject.externalId,
+        message: say(`an identity with external_id ${subject.externalId ?? ""} already exists`),
+        requestId
+      })
+    case 429: {
+      const retryAfter = RetryAfter.parse(headers, options.nowMillis)
+      return new RateLimited({
+        retryAfter: Option.getOrUndefined(retryAfter),
+        limit: numberHeader(headers, "x-ratelimit-limit"),
+        remaining: numberHeader(headers, "x-ratelimit-remaining"),
+        reset: numberHeader(headers, "x-ratelimit-reset"),
+        message: say("rate limited") + Option.match(retryAfter, {
+          onNone: () => "",
+          onSome: (wait) => ` (retry after ${Duration.format(wait)})`
+        }),
+        requestId
+      })
+    }
+    default:
+      return new ServerError({ status, message: say(`the server answered ${status}`), requestId })
+  }
+}

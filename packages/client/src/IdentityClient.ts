@@ -1,0 +1,392 @@
+/**
+ * The `IdentityClient` service: the five operations of the orq.ai Identities API over an @effect/platform
+ * `HttpClient`, with typed errors only, and `stream` to walk every identity page by page.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import {
+  CreateIdentity,
+  type Identity,
+  IdentityPage,
+  IdentityResponse,
+  ListIdentities,
+  UpdateIdentity
+} from "@orq-effect/domain/Identity"
+import {
+  type IdentityError,
+  InvalidRequest,
+  MalformedResponse,
+  refusedInput,
+  TransportError
+} from "@orq-effect/domain/IdentityError"
+import {
+  Cause,
+  Chunk,
+  Clock,
+  Config,
+  type ConfigError,
+  Context,
+  Effect,
+  identity,
+  Layer,
+  Option,
+  ParseResult,
+  Redacted,
+  Schema,
+  Stream
+} from "effect"
+import * as ErrorResponse from "./ErrorResponse.js"
+
+/** Options of `retrieve`. */
+export interface RetrieveOptions {
+  /** Ask for the identity's usage `metrics`. */
+  readonly includeMetrics?: boolean | undefined
+}
+
+/** The filters of `stream`: those of `list` without the cursors (`stream` moves them itself). */
+export type StreamIdentities = Omit<ListIdentities, "startingAfter" | "endingBefore">
+
+/**
+ * The Identities API. `id` is an identity's `_id` or its `external_id`. Every method fails only with an
+ * `IdentityError` and needs nothing from the environment.
+ */
+export interface Service {
+  /** `GET /v2/identities/{id}`: one identity. */
+  readonly retrieve: (id: string, options?: RetrieveOptions) => Effect.Effect<Identity, IdentityError>
+  /** `PATCH /v2/identities/{id}`: absent fields are kept, `null` clears, a value sets; returns the result. */
+  readonly update: (id: string, patch: UpdateIdentity) => Effect.Effect<Identity, IdentityError>
+  /** `POST /v2/identities`: a new identity; `Conflict` when the `externalId` is taken. */
+  readonly create: (input: CreateIdentity) => Effect.Effect<Identity, IdentityError>
+  /** `DELETE /v2/identities/{id}`. */
+  readonly delete: (id: string) => Effect.Effect<void, IdentityError>
+  /** `GET /v2/identities`: one page. */
+  readonly list: (params?: ListIdentities) => Effect.Effect<IdentityPage, IdentityError>
+  /** Every identity matching `params`, following `starting_after` from page to page. */
+  readonly stream: (params?: StreamIdentities) => Stream.Stream<Identity, IdentityError>
+}
+
+/** The service tag of the Identities API client. */
+export class IdentityClient extends Context.Tag("@orq-effect/client/IdentityClient")<IdentityClient, Service>() {}
+
+/** The production base URL. */
+export const DEFAULT_BASE_URL = "https://api.orq.ai"
+
+/** Answers larger than this are refused as `MalformedResponse` without being buffered. */
+export const MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+
+/** How to reach the API. */
+export interface Options {
+  /** The orq.ai API key, sent as `Authorization: Bearer …`. */
+  readonly apiKey: Redacted.Redacted
+  /** Defaults to {@link DEFAULT_BASE_URL}. */
+  readonly baseUrl?: string | undefined
+  /** Applied last to the prepared client: the place for retries, timeouts or extra headers. */
+  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// input checks: refused before any I/O
+// ---------------------------------------------------------------------------------------------------------------------
+
+/** Checks an identity reference: a blank id, or `.` / `..` (which URL resolution would swallow), is refused. */
+export const checkId = (id: string, field = "id"): Effect.Effect<string, InvalidRequest> => {
+  if (typeof id !== "string" || id.trim().length === 0) {
+    return Effect.fail(new InvalidRequest({ field, message: `${field}: must not be empty or blank` }))
+  }
+  if (id === "." || id === "..") {
+    return Effect.fail(new InvalidRequest({ field, message: `${field}: '${id}' cannot be used as an identity id` }))
+  }
+  return Effect.succeed(id)
+}
+
+const encodeCreate = Schema.encode(CreateIdentity)
+const encodeUpdate = Schema.encode(UpdateIdentity)
+const encodeList = Schema.encode(ListIdentities)
+
+/** Checks a create input against the schema; the result is the wire body. */
+export const checkCreate = (input: CreateIdentity) => Effect.mapError(encodeCreate(input), refusedInput)
+
+/** Checks a patch against the schema; the result is the wire body. */
+export const checkUpdate = (patch: UpdateIdentity) => Effect.mapError(encodeUpdate(patch), refusedInput)
+
+/** Checks list parameters; the result is the wire query, cursors checked as ids. */
+export const checkList = (params: ListIdentities) =>
+  Effect.mapError(encodeList(params), refusedInput).pipe(
+    Effect.tap((query) =>
+      query.starting_after !== undefined && query.ending_before !== undefined
+        ? Effect.fail(
+          new InvalidRequest({
+            field: "startingAfter",
+            message: "startingAfter, endingBefore: give at most one of the two cursors"
+          })
+        )
+        : Effect.void
+    )
+  )
+
+// ---------------------------------------------------------------------------------------------------------------------
+// answers
+// ---------------------------------------------------------------------------------------------------------------------
+
+const decodeIdentity = Schema.decodeUnknown(Schema.parseJson(IdentityResponse))
+const decodePage = Schema.decodeUnknown(Schema.parseJson(IdentityPage))
+
+/** A short reason a body did not decode, naming paths, never values (bodies may hold PII). */
+const reasonOf = (error: ParseResult.ParseError): string =>
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    .slice(0, 3)
+    .map((issue) => {
+      const at = issue.path.length > 0 ? `${issue.path.join(".")}: ` : ""
+      return at + issue.message.replace(/, actual [\s\S]*$/, "").slice(0, 120)
+    })
+    .join("; ")
+
+interface Answer {
+  readonly status: number
+  readonly headers: HttpClientResponse.HttpClientResponse["headers"]
+  readonly body: string
+}
+
+const decodeWith = <A>(
+  decode: (text: string) => Effect.Effect<A, ParseResult.ParseError>,
+  what: string
+) =>
+(answer: Answer): Effect.Effect<A, MalformedResponse> =>
+  Effect.mapError(decode(answer.body), (error) =>
+    new MalformedResponse({
+      status: answer.status,
+      message: `the ${answer.status} answer is not ${what}: ${reasonOf(error)}`,
+      requestId: answer.headers["x-request-id"]
+    }))
+
+const asIdentity = decodeWith(decodeIdentity, "an identity")
+const asPage = decodeWith(decodePage, "a page of identities")
+
+const describe = (request: HttpClientRequest.HttpClientRequest) => `${request.method} ${new URL(request.url).pathname}`
+
+const causeMessage = (cause: unknown): string =>
+  cause instanceof Error
+    ? (cause.cause instanceof Error ? `${cause.message}: ${cause.cause.message}` : cause.message)
+    : String(cause)
+
+/** Every identity `list` yields for `params`, page after page, each page starting after the last `_id`. */
+export const paginate = (
+  list: Service["list"],
+  params: StreamIdentities
+): Stream.Stream<Identity, IdentityError> =>
+  Stream.paginateChunkEffect(Option.none<string>(), (cursor) =>
+    list(Option.match(cursor, { onNone: () => params, onSome: (startingAfter) => ({ ...params, startingAfter }) }))
+      .pipe(Effect.map((page) => {
+        const last = page.data.at(-1)
+        return [
+          Chunk.fromIterable(page.data),
+          page.hasMore && last !== undefined ? Option.some(Option.some(last.id)) : Option.none()
+        ] as const
+      })))
+
+// ---------------------------------------------------------------------------------------------------------------------
+// constructors
+// ---------------------------------------------------------------------------------------------------------------------
+
+/** Builds the service over the `HttpClient` in context. */
+export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "")
+    const keyIsBlank = Redacted.value(options.apiKey).trim().length === 0
+    const httpClient = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.mapRequest((request) =>
+        request.pipe(
+          HttpClientRequest.prependUrl(baseUrl),
+          HttpClientRequest.bearerToken(options.apiKey),
+          HttpClientRequest.acceptJson
+        )
+      ),
+      options.transformClient ?? identity
+    )
+
+    const readBody = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<string, IdentityError> => {
+      const declared = Number(response.headers["content-length"])
+      const tooLarge = new MalformedResponse({
+        status: response.status,
+        message: `the ${response.status} answer is larger than ${MAX_RESPONSE_BYTES} bytes`,
+        requestId: response.headers["x-request-id"]
+      })
+      const broken = (cause: unknown) =>
+        new TransportError({
+          reason: "Connection",
+          message: `the connection broke while reading the ${response.status} answer: ${causeMessage(cause)}`
+        })
+      if (declared > MAX_RESPONSE_BYTES) return Effect.fail(tooLarge)
+      if (Number.isFinite(declared)) return Effect.mapError(response.text, (error) => broken(error.cause))
+      // no declared length: count the bytes as they come
+      return response.stream.pipe(
+        Stream.mapError((error): IdentityError => broken(error.cause)),
+        Stream.mapAccumEffect(0, (size, chunk): Effect.Effect<[number, Uint8Array], IdentityError> =>
+          size + chunk.length > MAX_RESPONSE_BYTES
+            ? Effect.fail(tooLarge)
+            : Effect.succeed([size + chunk.length, chunk])),
+        Stream.decodeText(),
+        Stream.mkString
+      )
+    }
+
+    const failWith = (
+      response: HttpClientResponse.HttpClientResponse,
+      subject: ErrorResponse.Subject
+    ): Effect.Effect<never, IdentityError> =>
+      Effect.flatMap(
+        Effect.zip(readBody(response), Clock.currentTimeMillis),
+        ([body, nowMillis]) =>
+          Effect.fail(ErrorResponse.fromStatus({
+            status: response.status,
+            headers: response.headers,
+            body,
+            subject,
+            nowMillis
+          }))
+      )
+
+    const fromHttpError = (
+      error: HttpClientError.HttpClientError,
+      subject: ErrorResponse.Subject
+    ): Effect.Effect<never, IdentityError> => {
+      switch (error._tag) {
+        case "ResponseError":
+          return error.reason === "StatusCode"
+            ? failWith(error.response, subject)
+            : Effect.fail(
+              new MalformedResponse({
+                status: error.response.status,
+                message: `the ${error.response.status} answer could not be read`,
+                requestId: error.response.headers["x-request-id"]
+              })
+            )
+        case "RequestError":
+          if (error.reason === "Transport") {
+            const timeout = Cause.isTimeoutException(error.cause)
+            return Effect.fail(
+              new TransportError({
+                reason: timeout ? "Timeout" : "Connection",
+                message: `${describe(error.request)}: ${
+                  timeout ? error.description ?? "timed out" : causeMessage(error.cause ?? error.description)
+                }`
+              })
+            )
+          }
+          return Effect.fail(
+            new InvalidRequest({
+              field: error.reason === "InvalidUrl" ? "baseUrl" : "input",
+              message: error.reason === "InvalidUrl"
+                ? `baseUrl: not a valid URL (${baseUrl})`
+                : `the request body could not be encoded`
+            })
+          )
+      }
+    }
+
+    /** Sends `request`; a 2xx answer is read in full, anything else becomes a typed error. */
+    const send = (
+      request: HttpClientRequest.HttpClientRequest,
+      subject: ErrorResponse.Subject
+    ): Effect.Effect<Answer, IdentityError> =>
+      keyIsBlank
+        ? Effect.fail(new InvalidRequest({ field: "apiKey", message: "apiKey: must not be empty" }))
+        : httpClient.execute(request).pipe(
+          Effect.catchAll((error) => fromHttpError(error, subject)),
+          Effect.flatMap((response) =>
+            response.status >= 200 && response.status < 300
+              ? Effect.map(readBody(response), (body) => ({ status: response.status, headers: response.headers, body }))
+              : failWith(response, subject)
+          )
+        )
+
+    /** The body is already the schema's wire encoding: serialize it as it is. */
+    const jsonBody = (request: HttpClientRequest.HttpClientRequest, body: object) =>
+      HttpClientRequest.bodyText(request, JSON.stringify(body), "application/json")
+
+    const path = (id: string) => `/v2/identities/${encodeURIComponent(id)}`
+
+    const withSpan = (name: string, id?: string) =>
+      Effect.withSpan(`IdentityClient.${name}`, {
+        kind: "client",
+        attributes: id === undefined ? {} : { "orq.identity.id": id }
+      })
+
+    const retrieve = (id: string, options?: RetrieveOptions) =>
+      checkId(id).pipe(
+        Effect.flatMap(() =>
+          send(
+            HttpClientRequest.get(path(id), {
+              urlParams: options?.includeMetrics === undefined ? {} : { include_metrics: options.includeMetrics }
+            }),
+            { id }
+          )
+        ),
+        Effect.flatMap(asIdentity),
+        withSpan("retrieve", id)
+      )
+
+    const update = (id: string, patch: UpdateIdentity) =>
+      Effect.zipRight(checkId(id), checkUpdate(patch)).pipe(
+        Effect.flatMap((body) => send(jsonBody(HttpClientRequest.patch(path(id)), body), { id })),
+        Effect.flatMap(asIdentity),
+        withSpan("update", id)
+      )
+
+    const create = (input: CreateIdentity) =>
+      checkCreate(input).pipe(
+        Effect.flatMap((body) =>
+          send(jsonBody(HttpClientRequest.post("/v2/identities"), body), {
+            externalId: input.externalId
+          })
+        ),
+        Effect.flatMap(asIdentity),
+        withSpan("create")
+      )
+
+    const delete_ = (id: string) =>
+      checkId(id).pipe(
+        Effect.flatMap(() => send(HttpClientRequest.del(path(id)), { id })),
+        Effect.asVoid,
+        withSpan("delete", id)
+      )
+
+    const list = (params: ListIdentities = {}) =>
+      checkList(params).pipe(
+        Effect.flatMap((query) =>
+          send(
+            HttpClientRequest.get("/v2/identities", {
+              urlParams: {
+                limit: query.limit,
+                starting_after: query.starting_after,
+                ending_before: query.ending_before,
+                search: query.search,
+                tags: query.tags === undefined || query.tags.length === 0 ? undefined : query.tags.join(","),
+                include_metrics: query.include_metrics
+              }
+            }),
+            { id: query.starting_after ?? query.ending_before }
+          )
+        ),
+        Effect.flatMap(asPage),
+        withSpan("list")
+      )
+
+    const stream = (params: StreamIdentities = {}) => paginate(list, params)
+
+    return IdentityClient.of({ retrieve, update, create, delete: delete_, list, stream })
+  })
+
+/** The service as a layer over the `HttpClient` in context. */
+export const layer = (options: Options): Layer.Layer<IdentityClient, never, HttpClient.HttpClient> =>
+  Layer.effect(IdentityClient, make(options))
+
+/** The service as a layer whose options are read from `Config`. */
+export const layerConfig = (
+  configs: Config.Config.Wrap<Options>
+): Layer.Layer<IdentityClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.effect(IdentityClient, Effect.flatMap(Config.unwrap(configs), make))

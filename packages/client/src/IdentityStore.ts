@@ -1,0 +1,202 @@
+/**
+ * The Identities API's semantics over in-memory state: what `layerMemory` serves to tests and what the local
+ * fake orq server serves over HTTP. Inputs are taken as already checked; the store only decides what the API
+ * decides: ids, timestamps, lookup by `_id` or `external_id`, 404, 409, partial update, search, tag filter
+ * and cursor pagination.
+ *
+ * @since 0.1.0
+ */
+import {
+  type CreateIdentity,
+  Identity,
+  IdentityMetrics,
+  IdentityPage,
+  type ListIdentities,
+  type UpdateIdentity
+} from "@orq-effect/domain/Identity"
+import { Conflict, NotFound } from "@orq-effect/domain/IdentityError"
+import { Clock, DateTime, Effect, Option, Random, Ref } from "effect"
+
+/** The operations of the API on the store's state. */
+export interface IdentityStore {
+  readonly create: (input: CreateIdentity) => Effect.Effect<Identity, Conflict>
+  readonly retrieve: (id: string, options?: { readonly includeMetrics?: boolean | undefined }) => Effect.Effect<
+    Identity,
+    NotFound
+  >
+  readonly update: (id: string, patch: UpdateIdentity) => Effect.Effect<Identity, NotFound>
+  readonly delete: (id: string) => Effect.Effect<void, NotFound>
+  readonly list: (params: ListIdentities) => Effect.Effect<IdentityPage>
+  /** Every identity, in `_id` order. */
+  readonly all: Effect.Effect<ReadonlyArray<Identity>>
+}
+
+/** Options of {@link make}. */
+export interface StoreOptions {
+  /** Called after every change, with the whole state, before the change is answered (e.g. to persist it). */
+  readonly onChange?: ((identities: ReadonlyArray<Identity>) => Effect.Effect<void>) | undefined
+}
+
+/** The page size when `limit` is not given, as in the API. */
+export const DEFAULT_LIMIT = 10
+
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+const encodeTime = (millis: number): string => {
+  let out = ""
+  for (let i = 0, t = millis; i < 10; i++, t = Math.floor(t / 32)) out = CROCKFORD[t % 32] + out
+  return out
+}
+
+/** The next ULID after `previous` in the same millisecond: the random part plus one. */
+const increment = (ulid: string): string => {
+  const chars = ulid.split("")
+  for (let i = chars.length - 1; i >= 0; i--) {
+    const next = CROCKFORD.indexOf(chars[i]) + 1
+    if (next < 32) {
+      chars[i] = CROCKFORD[next]
+      return chars.join("")
+    }
+    chars[i] = "0"
+  }
+  return chars.join("")
+}
+
+const PREFIX = "identity_"
+
+const NO_METRICS = new IdentityMetrics({ totalCost: 0, totalTokens: 0, totalRequests: 0, errorRate: 0 })
+
+const matches = (identity: Identity, search: string | undefined, tags: ReadonlyArray<string> | undefined) => {
+  if (search !== undefined && search.length > 0) {
+    const needle = search.toLowerCase()
+    const hit = [identity.displayName, identity.email].some((field) =>
+      Option.exists(field, (value) => value.toLowerCase().includes(needle))
+    )
+    if (!hit) return false
+  }
+  return tags === undefined || tags.length === 0 || tags.some((tag) => identity.tags.includes(tag))
+}
+
+/** A store holding `initial`, ordered by `_id` (identities created here get monotonic ULID ids). */
+export const make = (initial: Iterable<Identity> = [], options: StoreOptions = {}): Effect.Effect<IdentityStore> =>
+  Effect.gen(function*() {
+    const sorted = (identities: Iterable<Identity>) => [...identities].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    const state = yield* Ref.make<ReadonlyArray<Identity>>(sorted(initial))
+    const lastUlid = yield* Ref.make("")
+    const writes = yield* Effect.makeSemaphore(1)
+    const onChange = options.onChange ?? (() => Effect.void)
+
+    const find = (identities: ReadonlyArray<Identity>, id: string) =>
+      identities.find((identity) => identity.id === id) ?? identities.find((identity) => identity.externalId === id)
+
+    const notFound = (id: string) => new NotFound({ id, message: `identity ${id} not found` })
+
+    const nextId = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      let random = ""
+      for (let i = 0; i < 16; i++) random += CROCKFORD[yield* Random.nextIntBetween(0, 32)]
+      const candidate = encodeTime(now) + random
+      const previous = yield* Ref.get(lastUlid)
+      const ulid = candidate > previous ? candidate : increment(previous)
+      yield* Ref.set(lastUlid, ulid)
+      return PREFIX + ulid
+    })
+
+    /** Runs a change under the write lock and hands the new state to `onChange` before answering. */
+    const write = <A, E>(
+      change: (identities: ReadonlyArray<Identity>) => Effect.Effect<readonly [A, ReadonlyArray<Identity>], E>
+    ): Effect.Effect<A, E> =>
+      writes.withPermits(1)(
+        Effect.gen(function*() {
+          const [result, next] = yield* change(yield* Ref.get(state))
+          yield* Ref.set(state, next)
+          yield* onChange(next)
+          return result
+        })
+      )
+
+    const create = (input: CreateIdentity) =>
+      write((identities) =>
+        Effect.gen(function*() {
+          if (identities.some((identity) => identity.externalId === input.externalId)) {
+            return yield* new Conflict({
+              externalId: input.externalId,
+              message: `an identity with external_id ${input.externalId} already exists`
+            })
+          }
+          const now = DateTime.unsafeMake(yield* Clock.currentTimeMillis)
+          const identity = new Identity({
+            id: yield* nextId,
+            externalId: input.externalId,
+            displayName: Option.fromNullable(input.displayName),
+            email: Option.fromNullable(input.email),
+            avatarUrl: Option.fromNullable(input.avatarUrl),
+            tags: input.tags ?? [],
+            metadata: input.metadata ?? {},
+            created: Option.some(now),
+            updated: Option.some(now),
+            workspaceId: Option.none(),
+            metrics: Option.none()
+          })
+          return [identity, sorted([...identities, identity])] as const
+        })
+      )
+
+    const retrieve = (id: string, options?: { readonly includeMetrics?: boolean | undefined }) =>
+      Effect.flatMap(Ref.get(state), (identities) => {
+        const identity = find(identities, id)
+        if (identity === undefined) return Effect.fail(notFound(id))
+        return Effect.succeed(
+          options?.includeMetrics === true ? new Identity({ ...identity, metrics: Option.some(NO_METRICS) }) : identity
+        )
+      })
+
+    const update = (id: string, patch: UpdateIdentity) =>
+      write((identities) =>
+        Effect.gen(function*() {
+          const current = find(identities, id)
+          if (current === undefined) return yield* notFound(id)
+          const text = (value: string | null | undefined, kept: Option.Option<string>) =>
+            value === undefined ? kept : Option.fromNullable(value)
+          const updated = new Identity({
+            ...current,
+            displayName: text(patch.displayName, current.displayName),
+            email: text(patch.email, current.email),
+            avatarUrl: text(patch.avatarUrl, current.avatarUrl),
+            tags: patch.tags === undefined ? current.tags : patch.tags ?? [],
+            metadata: patch.metadata === undefined ? current.metadata : patch.metadata ?? {},
+            updated: Option.some(DateTime.unsafeMake(yield* Clock.currentTimeMillis))
+          })
+          return [updated, identities.map((identity) => (identity === current ? updated : identity))] as const
+        })
+      )
+
+    const delete_ = (id: string) =>
+      write((identities) => {
+        const current = find(identities, id)
+        return current === undefined
+          ? Effect.fail(notFound(id))
+          : Effect.succeed([undefined, identities.filter((identity) => identity !== current)] as const)
+      })
+
+    const list = (params: ListIdentities) =>
+      Effect.map(Ref.get(state), (identities) => {
+        const limit = params.limit ?? DEFAULT_LIMIT
+        const selected = identities.filter((identity) => matches(identity, params.search, params.tags))
+        const withMetrics = (page: ReadonlyArray<Identity>) =>
+          params.includeMetrics === true
+            ? page.map((identity) => new Identity({ ...identity, metrics: Option.some(NO_METRICS) }))
+            : page
+        if (params.endingBefore !== undefined) {
+          const cursor = params.endingBefore
+          const before = selected.filter((identity) => identity.id < cursor)
+          const start = Math.max(0, before.length - limit)
+          return new IdentityPage({ data: withMetrics(before.slice(start)), hasMore: start > 0 })
+        }
+        const cursor = params.startingAfter
+        const after = cursor === undefined ? selected : selected.filter((identity) => identity.id > cursor)
+        return new IdentityPage({ data: withMetrics(after.slice(0, limit)), hasMore: after.length > limit })
+      })
+
+    return { create, retrieve, update, delete: delete_, list, all: Ref.get(state) }
+  })

@@ -1,0 +1,9 @@
+/**
+ * @since 0.1.0
+ */
+export * as ErrorResponse from "./ErrorResponse.js"
+export * from "./IdentityClient.js"
+export * as IdentityClientMemory from "./IdentityClientMemory.js"
+export { layerMemory } from "./IdentityClientMemory.js"
+export * as IdentityStore from "./IdentityStore.js"
+export * as RetryAfter from "./RetryAfter.js"

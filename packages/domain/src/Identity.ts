@@ -1,0 +1,168 @@
+/**
+ * The orq.ai Identity resource and the inputs of its five operations.
+ *
+ * Responses are read tolerantly (nullable or absent fields, unknown extra fields, flat or `{ identity }`
+ * wrapped) so that a successful call never fails on shape drift between API generations. Inputs are
+ * checked strictly (formats, lengths, types) so that bad input is refused before any request is sent.
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+// ---------------------------------------------------------------------------------------------------------------------
+// field schemas
+// ---------------------------------------------------------------------------------------------------------------------
+
+/** An identity reference: its `_id` or its `external_id`. Non-blank. */
+export const IdentityId = Schema.String.pipe(
+  Schema.filter((s) => s.trim().length > 0 || "must not be empty or blank"),
+  Schema.annotations({ identifier: "IdentityId" })
+)
+
+/** The customer's own id of an identity: 1..120 characters. */
+export const ExternalId = Schema.String.pipe(
+  Schema.filter((s) =>
+    s.length === 0
+      ? "must not be empty"
+      : s.length > 120
+      ? `must be at most 120 characters (got ${s.length})`
+      : s.trim().length === 0
+      ? "must not be blank"
+      : true
+  ),
+  Schema.annotations({ identifier: "ExternalId" })
+)
+
+const EMAIL = /^[^\s@"(),:;<>[\\\]]+@[^\s@"(),:;<>[\\\]]+\.[^\s@"(),:;<>[\\\].]+$/
+
+/** An email address (the `format: email` of the API). */
+export const Email = Schema.String.pipe(
+  Schema.filter((s) => (s.length <= 254 && EMAIL.test(s)) || "must be a valid email address"),
+  Schema.annotations({ identifier: "Email" })
+)
+
+/** An absolute URL (the `format: uri` of the API). */
+export const Url = Schema.String.pipe(
+  Schema.filter((s) => URL.canParse(s) || "must be an absolute URL"),
+  Schema.annotations({ identifier: "Url" })
+)
+
+/** A display name: any string (the API sets no format or length). */
+export const DisplayName = Schema.String.annotations({ identifier: "DisplayName" })
+
+/** A tag: a non-empty string. */
+export const Tag = Schema.String.pipe(
+  Schema.filter((s) => s.length > 0 || "must not be empty"),
+  Schema.annotations({ identifier: "Tag" })
+)
+
+/** Free-form key/value metadata (a JSON object). */
+export const Metadata = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Identity
+// ---------------------------------------------------------------------------------------------------------------------
+
+const optionalText = Schema.optionalWith(Schema.String, { nullable: true, as: "Option" })
+
+/** Usage metrics, present when asked for with `includeMetrics`. */
+export class IdentityMetrics extends Schema.Class<IdentityMetrics>("IdentityMetrics")({
+  totalCost: Schema.propertySignature(Schema.Number).pipe(Schema.fromKey("total_cost")),
+  totalTokens: Schema.propertySignature(Schema.Number).pipe(Schema.fromKey("total_tokens")),
+  totalRequests: Schema.propertySignature(Schema.Number).pipe(Schema.fromKey("total_requests")),
+  errorRate: Schema.propertySignature(Schema.Number).pipe(Schema.fromKey("error_rate"))
+}) {}
+
+/**
+ * An identity as the API returns it. Nullable or absent text fields decode to `Option.none()`, absent tags to
+ * `[]` and absent metadata to `{}`; unknown extra fields are ignored.
+ */
+export class Identity extends Schema.Class<Identity>("Identity")({
+  id: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("_id")),
+  externalId: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("external_id")),
+  displayName: optionalText.pipe(Schema.fromKey("display_name")),
+  email: optionalText,
+  avatarUrl: optionalText.pipe(Schema.fromKey("avatar_url")),
+  tags: Schema.optionalWith(Schema.Array(Schema.String), { nullable: true, default: () => [] }),
+  metadata: Schema.optionalWith(Metadata, { nullable: true, default: () => ({}) }),
+  created: Schema.optionalWith(Schema.DateTimeUtc, { nullable: true, as: "Option" }),
+  updated: Schema.optionalWith(Schema.DateTimeUtc, { nullable: true, as: "Option" }),
+  workspaceId: optionalText.pipe(Schema.fromKey("workspace_id")),
+  metrics: Schema.optionalWith(IdentityMetrics, { nullable: true, as: "Option" })
+}) {}
+
+/** The body of a single-identity answer of either generation: a flat identity or `{ identity: … }`. */
+export const IdentityResponse: Schema.Schema<Identity, typeof Identity.Encoded | { readonly identity: typeof Identity.Encoded }> =
+  Schema.Union(Identity, Schema.Struct({ identity: Identity })).pipe(
+    Schema.transform(Schema.typeSchema(Identity), {
+      strict: true,
+      decode: (body) => (body instanceof Identity ? body : body.identity),
+      encode: (identity) => identity
+    })
+  )
+
+// ---------------------------------------------------------------------------------------------------------------------
+// inputs
+// ---------------------------------------------------------------------------------------------------------------------
+
+/** A PATCH field: absent keeps the value, `null` clears it, a value sets it. */
+const patchField = <A, I, R>(schema: Schema.Schema<A, I, R>) =>
+  Schema.optionalWith(Schema.NullOr(schema), { exact: true })
+
+/** The body of `POST /v2/identities`. `externalId` is required; everything else is optional. */
+export const CreateIdentity = Schema.Struct({
+  externalId: Schema.propertySignature(ExternalId).pipe(Schema.fromKey("external_id")),
+  displayName: patchField(DisplayName).pipe(Schema.fromKey("display_name")),
+  email: patchField(Email),
+  avatarUrl: patchField(Url).pipe(Schema.fromKey("avatar_url")),
+  tags: Schema.optionalWith(Schema.Array(Tag), { exact: true }),
+  metadata: Schema.optionalWith(Metadata, { exact: true })
+}).annotations({ identifier: "CreateIdentity" })
+
+/** The input of {@link CreateIdentity}. */
+export type CreateIdentity = typeof CreateIdentity.Type
+
+/**
+ * The body of `PATCH /v2/identities/{id}`. Every field has three states: absent keeps the stored value, `null`
+ * clears it, a value sets it. `tags` and `metadata` replace the stored value as a whole.
+ */
+export const UpdateIdentity = Schema.Struct({
+  displayName: patchField(DisplayName).pipe(Schema.fromKey("display_name")),
+  email: patchField(Email),
+  avatarUrl: patchField(Url).pipe(Schema.fromKey("avatar_url")),
+  tags: patchField(Schema.Array(Tag)),
+  metadata: patchField(Metadata)
+}).annotations({ identifier: "UpdateIdentity" })
+
+/** The input of {@link UpdateIdentity}. */
+export type UpdateIdentity = typeof UpdateIdentity.Type
+
+/** A page size: an integer from 1 to 50. */
+export const PageLimit = Schema.Number.pipe(
+  Schema.filter((n) => (Number.isInteger(n) && n >= 1 && n <= 50) || `must be an integer from 1 to 50 (got ${n})`),
+  Schema.annotations({ identifier: "PageLimit" })
+)
+
+/** A tag used as a list filter: the wire joins tags with commas, so a tag may not contain one. */
+export const TagFilter = Tag.pipe(
+  Schema.filter((s) => !s.includes(",") || "must not contain ','")
+)
+
+/** The query of `GET /v2/identities`. `startingAfter` / `endingBefore` are `_id` cursors. */
+export const ListIdentities = Schema.Struct({
+  limit: Schema.optionalWith(PageLimit, { exact: true }),
+  startingAfter: Schema.optionalWith(IdentityId, { exact: true }).pipe(Schema.fromKey("starting_after")),
+  endingBefore: Schema.optionalWith(IdentityId, { exact: true }).pipe(Schema.fromKey("ending_before")),
+  search: Schema.optionalWith(Schema.String, { exact: true }),
+  tags: Schema.optionalWith(Schema.Array(TagFilter), { exact: true }),
+  includeMetrics: Schema.optionalWith(Schema.Boolean, { exact: true }).pipe(Schema.fromKey("include_metrics"))
+}).annotations({ identifier: "ListIdentities" })
+
+/** The input of {@link ListIdentities}. */
+export type ListIdentities = typeof ListIdentities.Type
+
+/** One page of identities. The API gives no cursor: the next one is the last item's `id`. */
+export class IdentityPage extends Schema.Class<IdentityPage>("IdentityPage")({
+  data: Schema.Array(Identity),
+  hasMore: Schema.propertySignature(Schema.Boolean).pipe(Schema.fromKey("has_more"))
+}) {}

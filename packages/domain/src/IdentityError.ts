@@ -1,0 +1,122 @@
+/**
+ * The typed errors of the Identities API. Every failure of an `IdentityClient` call is one of these: HTTP and
+ * parse errors of the platform never leak. Each carries a readable `message` and, when the server sent one,
+ * the `x-request-id` of the answer. None ever carries the API key or a request body.
+ *
+ * @since 0.1.0
+ */
+import { ParseResult, Schema } from "effect"
+
+const requestId = Schema.optional(Schema.String)
+
+/** 404: no identity has this `_id` or `external_id`. */
+export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
+  id: Schema.String,
+  message: Schema.String,
+  requestId
+}) {}
+
+/** 401 or 403: the API key is missing, wrong, or not allowed to do this. */
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", {
+  status: Schema.Literal(401, 403),
+  message: Schema.String,
+  requestId
+}) {}
+
+/** 409: an identity with this `external_id` already exists. */
+export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", {
+  externalId: Schema.optional(Schema.String),
+  message: Schema.String,
+  requestId
+}) {}
+
+/**
+ * The request is invalid: refused by the server (400, 422) or, with no `status`, refused by the client before
+ * anything was sent. `field` names the offending input when it is known.
+ */
+export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
+  status: Schema.optional(Schema.Number),
+  field: Schema.optional(Schema.String),
+  message: Schema.String,
+  requestId
+}) {}
+
+/**
+ * The {@link InvalidRequest} for input refused before any request: one line per offending field, e.g.
+ * `email: must be a valid email address`. Where a field fails several alternatives (a value or `null`), the
+ * reason of the value is kept.
+ */
+export const refusedInput = (error: ParseResult.ParseError): InvalidRequest => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  // a nullable field that fails reports "Expected null" too: keep the reason of the value
+  const relevant = issues.filter((issue) => !issue.message.startsWith("Expected null"))
+  const lines = new Map<string, string>()
+  for (const issue of relevant.length > 0 ? relevant : issues) {
+    const field = issue.path.length === 0 ? "input" : issue.path.join(".")
+    if (!lines.has(field)) lines.set(field, `${field}: ${issue.message}`)
+  }
+  const first = [...lines.keys()][0] ?? "input"
+  return new InvalidRequest({ field: first.split(".")[0], message: [...lines.values()].join("; ") })
+}
+
+/** 429: too many requests. `retryAfter` is the server's `Retry-After`, with the `X-RateLimit-*` values. */
+export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", {
+  retryAfter: Schema.optional(Schema.DurationFromSelf),
+  limit: Schema.optional(Schema.Number),
+  remaining: Schema.optional(Schema.Number),
+  reset: Schema.optional(Schema.Number),
+  message: Schema.String,
+  requestId
+}) {}
+
+/** 5xx, or any status the API does not document for the operation. */
+export class ServerError extends Schema.TaggedError<ServerError>()("ServerError", {
+  status: Schema.Number,
+  message: Schema.String,
+  requestId
+}) {}
+
+/** No answer: the connection failed, was reset, or the attempt timed out. */
+export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
+  reason: Schema.Literal("Timeout", "Connection"),
+  message: Schema.String
+}) {}
+
+/** A 2xx answer whose body is not what the API promises (not JSON, truncated, wrong shape, too large). */
+export class MalformedResponse extends Schema.TaggedError<MalformedResponse>()("MalformedResponse", {
+  status: Schema.Number,
+  message: Schema.String,
+  requestId
+}) {}
+
+/** Every error an `IdentityClient` call can fail with. */
+export type IdentityError =
+  | NotFound
+  | Unauthorized
+  | Conflict
+  | InvalidRequest
+  | RateLimited
+  | ServerError
+  | TransportError
+  | MalformedResponse
+
+/** The schema of {@link IdentityError}, e.g. to send it over RPC. */
+export const IdentityError: Schema.Union<[
+  typeof NotFound,
+  typeof Unauthorized,
+  typeof Conflict,
+  typeof InvalidRequest,
+  typeof RateLimited,
+  typeof ServerError,
+  typeof TransportError,
+  typeof MalformedResponse
+]> = Schema.Union(
+  NotFound,
+  Unauthorized,
+  Conflict,
+  InvalidRequest,
+  RateLimited,
+  ServerError,
+  TransportError,
+  MalformedResponse
+)

@@ -1,0 +1,5 @@
+/**
+ * @since 0.1.0
+ */
+export * from "./Identity.js"
+export * from "./IdentityError.js"
