@@ -1,0 +1,47 @@
+/**
+ * Tracing of the app: every `IdentityClient` call is a span (`IdentityClient.update`, …, with the identity id
+ * as `orq.identity.id`, never emails, names, metadata or the key) enclosing the HTTP client span. This module
+ * exports those spans over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`)
+ * is set, and does nothing at all otherwise.
+ *
+ * @since 0.1.0
+ */
+import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
+import type * as Resource from "@effect/opentelemetry/Resource"
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
+import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { Config, type ConfigError, Effect, Layer, Option } from "effect"
+
+/** The `service.name` of every span. */
+export const SERVICE_NAME = "orq"
+
+/** Where to send traces: the per-signal endpoint as it is, else `/v1/traces` under the base endpoint. */
+export const endpoint: Config.Config<Option.Option<string>> = Config.all({
+  traces: Config.option(Config.nonEmptyString("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")),
+  base: Config.option(Config.nonEmptyString("OTEL_EXPORTER_OTLP_ENDPOINT"))
+}).pipe(
+  Config.map(({ base, traces }) =>
+    Option.orElse(traces, () => Option.map(base, (url) => `${url.trim().replace(/\/+$/, "")}/v1/traces`))
+  )
+)
+
+/** The OpenTelemetry tracer of service `orq` over the given span processors (e.g. an in-memory one in tests). */
+export const layerProcessor = (
+  spanProcessor: SpanProcessor | ReadonlyArray<SpanProcessor>
+): Layer.Layer<Resource.Resource> =>
+  NodeSdk.layer(() => ({ resource: { serviceName: SERVICE_NAME }, spanProcessor }))
+
+/** Spans exported over OTLP/HTTP to `url` in batches; flushed when the layer is released. */
+export const layerOtlp = (url: string): Layer.Layer<Resource.Resource> =>
+  NodeSdk.layer(() => ({
+    resource: { serviceName: SERVICE_NAME },
+    spanProcessor: new BatchSpanProcessor(new OTLPTraceExporter({ url }))
+  }))
+
+/**
+ * Tracing as configured by the environment: {@link layerOtlp} when an OTLP endpoint is set, else nothing
+ * (Effect's spans stay in process and nothing is printed).
+ */
+export const layer: Layer.Layer<never, ConfigError.ConfigError> = Layer.unwrapEffect(
+  Effect.map(endpoint, Option.match({ onNone: () => Layer.empty, onSome: layerOtlp }))
+)
