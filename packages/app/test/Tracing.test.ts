@@ -1,0 +1,235 @@
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { assert, describe, it } from "@effect/vitest"
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { IdentityClient, IdentityStore } from "@orq-effect/client"
+import * as Resource from "@effect/opentelemetry/Resource"
+import { ConfigProvider, Context, Duration, Effect, Layer, Option, Redacted, Stream } from "effect"
+import * as FakeOrq from "../src/FakeOrq.js"
+import * as IdentitiesLive from "../src/IdentitiesLive.js"
+import * as Tracing from "../src/Tracing.js"
+
+// PII and a secret that must never reach a span
+const KEY = "sk-canary-4f1c9e0b7a2d"
+const EMAIL = "jane.canary@example.com"
+const NAME = "Jane Canarysdottir"
+const META_VALUE = "meta-canary-3141"
+const SECRETS = [KEY, EMAIL, NAME, META_VALUE, "jane.canary", "Canarysdottir"].flatMap((secret) => [
+  secret,
+  encodeURIComponent(secret)
+])
+
+const EXTERNAL_ID = "user_trace_1"
+
+/**
+ * Runs `use` with the live client (retry policy armed, undici transport) against FakeOrq on loopback, every span
+ * going to an in-memory exporter; returns the spans ended meanwhile.
+ */
+const traced = <A, E>(use: (client: IdentityClient["Type"]) => Effect.Effect<A, E>) =>
+  Effect.gen(function*() {
+    const store = yield* IdentityStore.make()
+    // the server's own spans are not the client's business
+    const baseUrl = yield* FakeOrq.start({ store, apiKey: Redacted.make(KEY) }).pipe(Effect.withTracerEnabled(false))
+    const exporter = new InMemorySpanExporter()
+    const client = IdentitiesLive.fromConfig({
+      apiKey: Redacted.make(KEY),
+      baseUrl,
+      timeout: Duration.seconds(5),
+      deadline: Duration.seconds(10),
+      maxRetries: 1
+    }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+    // read the spans before the provider shuts down (shutting down empties the exporter)
+    return yield* Effect.flatMap(IdentityClient, use).pipe(
+      Effect.either,
+      Effect.map((result) => ({ result, spans: [...exporter.getFinishedSpans()] })),
+      Effect.provide(Layer.merge(client, Tracing.layerProcessor(new SimpleSpanProcessor(exporter))))
+    )
+  })
+
+/** Everything a span carries that an exporter would send, as one string per span. */
+const exported = (span: ReadableSpan) =>
+  JSON.stringify({
+    name: span.name,
+    attributes: span.attributes,
+    events: span.events.map((event) => ({ name: event.name, attributes: event.attributes })),
+    status: span.status,
+    links: span.links.map((link) => link.attributes)
+  })
+
+const assertNoSecrets = (spans: ReadonlyArray<ReadableSpan>) => {
+  for (const span of spans) {
+    const text = exported(span)
+    for (const secret of SECRETS) {
+      assert.isFalse(text.includes(secret), `span ${span.name} carries "${secret}": ${text}`)
+    }
+  }
+}
+
+const byName = (spans: ReadonlyArray<ReadableSpan>, name: string) => spans.filter((span) => span.name === name)
+
+/** The one span `name`, each HTTP client span under it, with the `method` given. */
+const assertOperation = (
+  spans: ReadonlyArray<ReadableSpan>,
+  name: string,
+  method: string,
+  id: string | undefined
+) => {
+  const [operation, ...others] = byName(spans, name)
+  assert.isDefined(operation, `no span ${name} among ${spans.map((span) => span.name).join(", ")}`)
+  assert.strictEqual(others.length, 0)
+  assert.strictEqual(operation.attributes["orq.identity.id"], id)
+  const children = spans.filter((span) => span.parentSpanContext?.spanId === operation.spanContext().spanId)
+  const http = children.filter((span) => span.name === `http.client ${method}`)
+  assert.isAbove(http.length, 0, `no http.client ${method} under ${name}`)
+  for (const span of http) {
+    assert.strictEqual(span.spanContext().traceId, operation.spanContext().traceId)
+    assert.strictEqual(span.attributes["http.request.method"], method)
+    // the Authorization header is recorded redacted, never in clear
+    assert.isFalse(JSON.stringify(span.attributes).includes(KEY))
+  }
+  return { operation, http }
+}
+
+const profile = {
+  externalId: EXTERNAL_ID,
+  email: EMAIL,
+  displayName: NAME,
+  metadata: { plan: META_VALUE, nested: { note: META_VALUE } },
+  tags: ["beta"]
+}
+
+/** Builds `Tracing.layer` under the given environment; returns whether an OTel SDK was installed, and the tracer. */
+const buildWith = (env: Record<string, string>) =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(Tracing.layer)
+    const tracer = yield* Effect.tracer.pipe(Effect.provide(context))
+    return { installed: Option.isSome(Context.getOption(context, Resource.Resource)), tracer }
+  }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
+
+describe("Tracing.layer", () => {
+  it.effect("the endpoint: per-signal as given, else /v1/traces under the base, else none", () =>
+    Effect.gen(function*() {
+      const read = (env: Record<string, string>) =>
+        Effect.withConfigProvider(Tracing.endpoint, ConfigProvider.fromMap(new Map(Object.entries(env))))
+      assert.deepStrictEqual(yield* read({}), Option.none())
+      assert.deepStrictEqual(yield* read({ OTEL_EXPORTER_OTLP_ENDPOINT: "" }), Option.none())
+      assert.deepStrictEqual(
+        yield* read({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318/" }),
+        Option.some("http://127.0.0.1:4318/v1/traces")
+      )
+      assert.deepStrictEqual(
+        yield* read({
+          OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318",
+          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://127.0.0.1:9999/traces"
+        }),
+        Option.some("http://127.0.0.1:9999/traces")
+      )
+    }))
+
+  it.scoped("installs nothing without an endpoint, the OTel SDK with one", () =>
+    Effect.gen(function*() {
+      const before = yield* Effect.tracer
+      const off = yield* buildWith({})
+      assert.isFalse(off.installed)
+      assert.strictEqual(off.tracer, before)
+      // nothing listens on the discard port: export fails silently, and only when a span ends
+      const on = yield* buildWith({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9" })
+      assert.isTrue(on.installed)
+      assert.notStrictEqual(on.tracer, before)
+    }))
+})
+
+describe("Tracing", () => {
+  it.scoped("create, retrieve, update, delete: one span each around the HTTP span, ids only", () =>
+    Effect.gen(function*() {
+      const { result, spans } = yield* traced((client) =>
+        Effect.gen(function*() {
+          const created = yield* client.create(profile)
+          yield* client.retrieve(EXTERNAL_ID, { includeMetrics: true })
+          yield* client.update(EXTERNAL_ID, {
+            email: `new.${EMAIL}`,
+            displayName: `${NAME} II`,
+            metadata: { plan: META_VALUE }
+          })
+          yield* client.delete(created.id)
+          return created.id
+        })
+      )
+      assert.isTrue(result._tag === "Right", JSON.stringify(result))
+      const id = result._tag === "Right" ? result.right : ""
+      assertOperation(spans, "IdentityClient.create", "POST", undefined)
+      assertOperation(spans, "IdentityClient.retrieve", "GET", EXTERNAL_ID)
+      const { http } = assertOperation(spans, "IdentityClient.update", "PATCH", EXTERNAL_ID)
+      assert.strictEqual(http[0].attributes["http.response.status_code"], 200)
+      assertOperation(spans, "IdentityClient.delete", "DELETE", id)
+      // every span of the run is service `orq`
+      for (const span of spans) assert.strictEqual(span.resource.attributes["service.name"], Tracing.SERVICE_NAME)
+      assertNoSecrets(spans)
+    }))
+
+  it.scoped("list and stream: spans per page, no PII", () =>
+    Effect.gen(function*() {
+      const { result, spans } = yield* traced((client) =>
+        Effect.gen(function*() {
+          for (let i = 0; i < 3; i++) {
+            yield* client.create({ ...profile, externalId: `${EXTERNAL_ID}_${i}`, email: `${i}.${EMAIL}` })
+          }
+          yield* client.list({ limit: 2, tags: ["beta"] })
+          return yield* Stream.runCount(client.stream({ limit: 2 }))
+        })
+      )
+      assert.deepStrictEqual(result._tag === "Right" ? result.right : result.left, 3)
+      // one list call, then two pages for the stream
+      const lists = byName(spans, "IdentityClient.list")
+      assert.strictEqual(lists.length, 3)
+      for (const list of lists) {
+        const children = spans.filter((span) => span.parentSpanContext?.spanId === list.spanContext().spanId)
+        assert.deepStrictEqual(children.map((span) => span.name), ["http.client GET"])
+      }
+      assertNoSecrets(spans)
+    }))
+
+  it.scoped("failures: typed errors recorded on the spans carry no PII", () =>
+    Effect.gen(function*() {
+      const { result, spans } = yield* traced((client) =>
+        Effect.gen(function*() {
+          yield* client.create(profile)
+          // 409 from the server
+          const conflict = yield* Effect.flip(client.create(profile))
+          // refused before sending: the bad value must not be echoed
+          const invalid = yield* Effect.flip(client.update(EXTERNAL_ID, { email: `${EMAIL}@@`, displayName: NAME }))
+          // 404 from the server
+          const missing = yield* Effect.flip(client.update("no-such-identity", { email: EMAIL }))
+          return [conflict._tag, invalid._tag, missing._tag]
+        })
+      )
+      const updates = byName(spans, "IdentityClient.update")
+      assert.strictEqual(updates.length, 2)
+      // the refused update sent nothing
+      const refused = updates.find((span) => span.attributes["orq.identity.id"] === EXTERNAL_ID)
+      assert.isDefined(refused)
+      const refusedId = refused?.spanContext().spanId
+      assert.strictEqual(spans.filter((span) => span.parentSpanContext?.spanId === refusedId).length, 0)
+      // the typed error is on the span (status ERROR, an exception event of its tag), without the input
+      const failedCreate = byName(spans, "IdentityClient.create")[1]
+      assert.strictEqual(failedCreate?.status.code, 2)
+      assert.deepStrictEqual(failedCreate?.events.map((event) => event.attributes?.["exception.type"]), ["Conflict"])
+      assert.deepStrictEqual(result._tag === "Right" ? result.right : [], ["Conflict", "InvalidRequest", "NotFound"])
+      assertNoSecrets(spans)
+    }))
+
+  // KNOWN LEAK, reported to the client owner: @effect/platform's HTTP client span records `url.full` and
+  // `url.query`, so `list({ search })` exports the search term (an email or a name). Remove `.fails` once
+  // IdentityClient keeps search requests out of the platform span.
+  it.scoped.fails("list with a search term keeps the term out of spans", () =>
+    Effect.gen(function*() {
+      const { result, spans } = yield* traced((client) =>
+        Effect.gen(function*() {
+          yield* client.create(profile)
+          return yield* client.list({ search: EMAIL })
+        })
+      )
+      assert.strictEqual(result._tag === "Right" ? result.right.data.length : -1, 1)
+      assertNoSecrets(spans)
+    }))
+})
