@@ -1,28 +1,43 @@
 /**
  * The retry and timeout policy of a live client, applied through the client's `transformClient` hook.
  *
- * - Retried: 408, 429, 500, 502, 503, 504, transport failures and per-attempt timeouts, for GET, PATCH and
- *   DELETE, at most `maxRetries` times, with exponential backoff, full jitter and a cap.
- * - POST (create) is retried only when the request certainly did not take effect: connection refused, 429,
- *   503. Anything ambiguous (timeout, reset, 500/502/504) is not retried, so an identity is never created twice.
- * - A `Retry-After` (or `retry-after-ms`) wait replaces the backoff when it is longer. A wait that would pass
- *   the deadline is not slept: the call fails at once with the server's answer (a `RateLimited` carrying it).
- * - Each attempt has its own `timeout`; the whole call, waits included, has a `deadline`. Both abort the
- *   request in flight, as does interrupting the caller.
+ * | case | GET, PATCH, DELETE | POST create (`/v2/identities`) |
+ * | --- | --- | --- |
+ * | 408, 429, 500, 502, 503, 504 | retried | retried |
+ * | transport failure, per-attempt timeout | retried | retried |
+ * | any other status (400, 401, 404, 409, …) | answered as is | answered as is |
+ * | 409 after an ambiguous failure | (not applicable) | the existing identity (`GET /v2/identities/{external_id}`) |
+ *
+ * - At most `maxRetries` retries, each after an exponential backoff from `baseDelay`, capped at `maxDelay`,
+ *   with full jitter (a wait uniform in `[0, min(maxDelay, baseDelay * 2^n)]`).
+ * - A `Retry-After` (integer or fractional seconds, an HTTP date) or `retry-after-ms` replaces the backoff and
+ *   is honoured exactly. A wait, of either kind, that would end past the deadline is not slept: the call fails
+ *   at once with the last answer (a 429 becomes a `RateLimited` carrying the wait).
+ * - Each attempt, answer body included, has its own `timeout`; the whole call, waits included, has a
+ *   `deadline`. Both abort the request in flight, as does interrupting the caller.
+ * - A create is never duplicated. After a failure that leaves it unknown whether the identity was created (a
+ *   timeout, a reset, 500, 502, 504) it is retried, and a 409 on a later attempt means the earlier one took
+ *   effect: the identity is fetched by its `external_id` and that answer is returned. After failures that
+ *   certainly did not take effect (connection refused, 429, 503) a 409 is a real `Conflict`.
+ * - Any other POST is retried only after failures that certainly did not take effect.
+ *
+ * Answers are read in full inside the attempt, so a connection that breaks or stalls in the middle of a body
+ * is a transport failure of that attempt (retried) rather than of the caller's read.
  *
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { RetryAfter } from "@orq-effect/client"
-import { Cause, Clock, Duration, Effect, Option, Schedule } from "effect"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { MAX_RESPONSE_BYTES, RetryAfter } from "@orq-effect/client"
+import { Cause, Clock, Duration, Effect, Option, Ref, Schedule, Schema, Stream } from "effect"
 
 /** The knobs of the policy. */
 export interface Options {
   /** Retries after the first attempt. */
   readonly maxRetries: number
-  /** Per attempt. */
+  /** Per attempt, until the whole answer has arrived. */
   readonly timeout: Duration.DurationInput
   /** Per call, across attempts and waits. */
   readonly deadline: Duration.DurationInput
@@ -35,25 +50,41 @@ export interface Options {
 /** Statuses worth another attempt. */
 export const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504])
 
+/** Methods whose repetition is harmless (an orq PATCH sets the given fields, so it is one of them). */
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"])
+
+/** The path of `POST` create. */
+export const CREATE_PATH = "/v2/identities"
+
 const statusOf = (error: HttpClientError.HttpClientError): number | undefined =>
   error._tag === "ResponseError" && error.reason === "StatusCode" ? error.response.status : undefined
 
-const hasCode = (cause: unknown, code: string, depth = 0): boolean =>
-  typeof cause === "object" && cause !== null && depth < 5 &&
-  ((cause as { code?: unknown }).code === code || hasCode((cause as { cause?: unknown }).cause, code, depth + 1))
+/** Whether `cause`, or an error it wraps (`cause`, `errors`), carries the system error `code`. */
+const hasCode = (cause: unknown, code: string, depth = 0): boolean => {
+  if (typeof cause !== "object" || cause === null || depth > 4) return false
+  if ("code" in cause && cause.code === code) return true
+  if ("cause" in cause && hasCode(cause.cause, code, depth + 1)) return true
+  return "errors" in cause && Array.isArray(cause.errors) && cause.errors.some((e) => hasCode(e, code, depth + 1))
+}
 
 /** A failure worth another attempt of an idempotent request. */
 export const isTransient = (error: HttpClientError.HttpClientError): boolean => {
   const status = statusOf(error)
-  return status !== undefined ? TRANSIENT_STATUSES.has(status) : error._tag === "RequestError" && error.reason === "Transport"
+  return status !== undefined
+    ? TRANSIENT_STATUSES.has(status)
+    : error._tag === "RequestError" && error.reason === "Transport"
 }
 
-/** A failure after which a non-idempotent request certainly did not take effect. */
+/** A failure after which a non-idempotent request certainly did not take effect: refused connection, 429, 503. */
 export const certainlyNotApplied = (error: HttpClientError.HttpClientError): boolean => {
   const status = statusOf(error)
   if (status !== undefined) return status === 429 || status === 503
   return error._tag === "RequestError" && error.reason === "Transport" && hasCode(error.cause, "ECONNREFUSED")
 }
+
+/** A transient failure after which it is unknown whether a non-idempotent request took effect. */
+export const isAmbiguous = (error: HttpClientError.HttpClientError): boolean =>
+  isTransient(error) && !certainlyNotApplied(error)
 
 /** Exponential backoff from `baseDelay`, capped at `maxDelay`, with full jitter (each wait uniform in [0, step]). */
 export const backoff = (options: Pick<Options, "baseDelay" | "maxDelay">): Schedule.Schedule<Duration.Duration> => {
@@ -61,6 +92,34 @@ export const backoff = (options: Pick<Options, "baseDelay" | "maxDelay">): Sched
   return Schedule.exponential(options.baseDelay ?? Duration.millis(250)).pipe(
     Schedule.modifyDelay((_, delay) => Duration.min(delay, cap)),
     Schedule.jitteredWith({ min: 0, max: 1 })
+  )
+}
+
+const retryAfterOf = (error: HttpClientError.HttpClientError, nowMillis: number): Option.Option<Duration.Duration> =>
+  error._tag === "ResponseError" ? RetryAfter.parse(error.response.headers, nowMillis) : Option.none()
+
+/**
+ * The retry schedule of one call: {@link backoff}, or the server's `Retry-After` when it sent one, while the
+ * failure is `retryable`, at most `maxRetries` times, and only while the wait ends before `deadlineAt` (epoch
+ * millis). Its output is the wait before the next attempt.
+ */
+export const schedule = (options: Pick<Options, "baseDelay" | "maxDelay" | "maxRetries"> & {
+  readonly retryable: (error: HttpClientError.HttpClientError) => boolean
+  readonly deadlineAt: number
+}): Schedule.Schedule<Duration.Duration, HttpClientError.HttpClientError> => {
+  const steps: Schedule.Schedule<Duration.Duration, HttpClientError.HttpClientError> = backoff(options)
+  return Schedule.passthrough(steps).pipe(
+    Schedule.modifyDelayEffect((error, delay) =>
+      Effect.map(Clock.currentTimeMillis, (now) => Option.getOrElse(retryAfterOf(error, now), () => delay))
+    ),
+    Schedule.delays,
+    Schedule.intersect(Schedule.recurs(options.maxRetries)),
+    Schedule.whileInput(options.retryable),
+    // a wait that would pass the deadline is not slept: the last answer is the result
+    Schedule.checkEffect((_, [wait]) =>
+      Effect.map(Clock.currentTimeMillis, (now) => now + Duration.toMillis(wait) < options.deadlineAt)
+    ),
+    Schedule.map(([wait]) => wait)
   )
 }
 
@@ -72,50 +131,158 @@ const timeoutError = (request: HttpClientRequest.HttpClientRequest, description:
     description
   })
 
-const retryAfterOf = (error: HttpClientError.HttpClientError, nowMillis: number): Option.Option<Duration.Duration> =>
-  error._tag === "ResponseError" ? RetryAfter.parse(error.response.headers, nowMillis) : Option.none()
+const NO_BODY_STATUSES: ReadonlySet<number> = new Set([204, 205, 304])
+
+/**
+ * Reads the body of `response` into memory (at most one byte past {@link MAX_RESPONSE_BYTES}, so that the
+ * client still refuses what is too large) and answers an equivalent response over that buffer. A body that
+ * breaks off is a transport failure.
+ */
+const readFully = (
+  request: HttpClientRequest.HttpClientRequest,
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
+  const declared = Number(response.headers["content-length"])
+  if (
+    request.method === "HEAD" || response.status < 200 || response.status > 599 || declared > MAX_RESPONSE_BYTES
+  ) {
+    return Effect.succeed(response)
+  }
+  if (NO_BODY_STATUSES.has(response.status)) {
+    // a fetch-based transport has no body at all here: declare it empty so that readers do not stream it
+    const headers = new globalThis.Headers(response.headers)
+    headers.set("content-length", "0")
+    return Effect.succeed(
+      HttpClientResponse.fromWeb(response.request, new Response(null, { status: response.status, headers }))
+    )
+  }
+  return response.stream.pipe(
+    Stream.runFoldWhile(
+      { chunks: [] as Array<Uint8Array>, size: 0 },
+      (acc) => acc.size <= MAX_RESPONSE_BYTES,
+      (acc, chunk) => {
+        acc.chunks.push(chunk)
+        return { chunks: acc.chunks, size: acc.size + chunk.length }
+      }
+    ),
+    Effect.mapError((error) =>
+      new HttpClientError.RequestError({
+        request,
+        reason: "Transport",
+        cause: error.cause,
+        description: `the connection broke while reading the ${response.status} answer`
+      })
+    ),
+    Effect.map(({ chunks, size }) => {
+      const bytes = new Uint8Array(size)
+      let offset = 0
+      for (const chunk of chunks) {
+        bytes.set(chunk, offset)
+        offset += chunk.length
+      }
+      const headers = new globalThis.Headers(response.headers)
+      // cut short at the limit: let the client count the bytes and refuse the answer
+      if (size > MAX_RESPONSE_BYTES) headers.delete("content-length")
+      return HttpClientResponse.fromWeb(
+        response.request,
+        new Response(bytes, { status: response.status, headers })
+      )
+    })
+  )
+}
+
+const CreateBody = Schema.parseJson(Schema.Struct({ external_id: Schema.String }))
+const decodeCreateBody = Schema.decodeUnknownOption(CreateBody)
+
+/** The `external_id` of a create request, when `request` is one. */
+export const createExternalId = (request: HttpClientRequest.HttpClientRequest): Option.Option<string> => {
+  if (request.method !== "POST" || request.body._tag !== "Uint8Array") return Option.none()
+  if (!URL.canParse(request.url) || !new URL(request.url).pathname.endsWith(CREATE_PATH)) return Option.none()
+  return Option.map(decodeCreateBody(new TextDecoder().decode(request.body.body)), (body) => body.external_id)
+}
 
 /** The policy as a `transformClient` hook for `IdentityClient.make`. */
 export const transformClient = (options: Options) => (client: HttpClient.HttpClient): HttpClient.HttpClient => {
   const timeout = Duration.decode(options.timeout)
   const deadline = Duration.decode(options.deadline)
-  return HttpClient.transform(client, (effect, request) =>
+
+  /** One attempt: the whole answer within `timeout`; a transient status becomes a failure. */
+  const attempt = (
+    request: HttpClientRequest.HttpClientRequest,
+    send: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
+  ) =>
+    send.pipe(
+      Effect.flatMap((response) => readFully(request, response)),
+      Effect.timeoutFail({
+        duration: timeout,
+        onTimeout: () => timeoutError(request, `no answer within ${Duration.format(timeout)}`)
+      }),
+      Effect.filterOrFail(
+        (response) => !TRANSIENT_STATUSES.has(response.status),
+        (response) => new HttpClientError.ResponseError({ request, response, reason: "StatusCode" })
+      ),
+      Effect.tapError((error) =>
+        Effect.logDebug("orq: attempt failed").pipe(
+          Effect.annotateLogs({ method: request.method, failure: statusOf(error) ?? error.reason })
+        )
+      )
+    )
+
+  /** Attempts `send` under the retry schedule, within the deadline starting at `startedAt`. */
+  const retried = (
+    request: HttpClientRequest.HttpClientRequest,
+    send: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>,
+    retryable: (error: HttpClientError.HttpClientError) => boolean,
+    startedAt: number,
+    onFailure: (error: HttpClientError.HttpClientError) => Effect.Effect<void> = () => Effect.void
+  ) =>
+    attempt(request, send).pipe(
+      Effect.tapError(onFailure),
+      Effect.retry(
+        schedule({ ...options, retryable, deadlineAt: startedAt + Duration.toMillis(deadline) }).pipe(
+          Schedule.tapOutput((wait) =>
+            Effect.logDebug("orq: retrying").pipe(
+              Effect.annotateLogs({ method: request.method, wait: Duration.format(wait) })
+            )
+          )
+        )
+      )
+    )
+
+  /** A create: every transient failure is retried; a 409 after an ambiguous one is the identity it created. */
+  const create = (
+    request: HttpClientRequest.HttpClientRequest,
+    send: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>,
+    externalId: string,
+    startedAt: number
+  ) =>
+    Effect.gen(function*() {
+      const ambiguous = yield* Ref.make(false)
+      const response = yield* retried(
+        request,
+        send,
+        isTransient,
+        startedAt,
+        (error) => isAmbiguous(error) ? Ref.set(ambiguous, true) : Effect.void
+      )
+      if (response.status !== 409 || !(yield* Ref.get(ambiguous))) return response
+      yield* Effect.logDebug("orq: create answered 409 after an ambiguous attempt; fetching the identity")
+      const path = `${CREATE_PATH}/${encodeURIComponent(externalId)}`
+      const lookup = HttpClientRequest.get(`${request.url}/${encodeURIComponent(externalId)}`)
+      const existing = yield* retried(lookup, client.execute(HttpClientRequest.get(path)), isTransient, startedAt)
+      // gone again since the 409: the conflict is the answer
+      return existing.status === 200 ? existing : response
+    })
+
+  return HttpClient.transform(client, (send, request) =>
     Effect.gen(function*() {
       const startedAt = yield* Clock.currentTimeMillis
-      const retryable = request.method === "POST" ? certainlyNotApplied : isTransient
-      const attempt = effect.pipe(
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () => timeoutError(request, `no answer within ${Duration.format(timeout)}`)
-        }),
-        Effect.filterOrFail(
-          (response) => !TRANSIENT_STATUSES.has(response.status),
-          (response) => new HttpClientError.ResponseError({ request, response, reason: "StatusCode" })
-        )
-      )
-      const steps: Schedule.Schedule<unknown, HttpClientError.HttpClientError> = backoff(options).pipe(
-        Schedule.intersect(Schedule.recurs(options.maxRetries))
-      )
-      const schedule = Schedule.passthrough(steps).pipe(
-        Schedule.whileInputEffect((error) =>
-          Effect.map(Clock.currentTimeMillis, (now) =>
-            retryable(error) &&
-            Option.match(retryAfterOf(error, now), {
-              onNone: () => true,
-              // a wait that would pass the deadline is not slept
-              onSome: (wait) => now + Duration.toMillis(wait) < startedAt + Duration.toMillis(deadline)
-            }))
-        ),
-        Schedule.modifyDelayEffect((error, delay) =>
-          Effect.map(Clock.currentTimeMillis, (now) =>
-            Option.match(retryAfterOf(error, now), {
-              onNone: () => delay,
-              onSome: (wait) => Duration.max(wait, delay)
-            }))
-        )
-      )
-      return yield* attempt.pipe(
-        Effect.retry(schedule),
+      const call = Option.match(createExternalId(request), {
+        onSome: (externalId) => create(request, send, externalId, startedAt),
+        onNone: () =>
+          retried(request, send, IDEMPOTENT_METHODS.has(request.method) ? isTransient : certainlyNotApplied, startedAt)
+      })
+      return yield* call.pipe(
         Effect.timeoutFail({
           duration: deadline,
           onTimeout: () => timeoutError(request, `deadline of ${Duration.format(deadline)} passed`)
