@@ -13,7 +13,7 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { IdentityStore } from "@orq-effect/client"
 import { CreateIdentity, Identity, ListIdentities, UpdateIdentity } from "@orq-effect/domain/Identity"
 import { refusedInput } from "@orq-effect/domain/IdentityError"
-import { Effect, Layer, type ParseResult, Redacted, Schema } from "effect"
+import { Effect, Layer, type ParseResult, Redacted, Ref, Schema, Stream } from "effect"
 import { createServer } from "node:http"
 
 /** Which generation of the API's wire to speak. */
@@ -67,6 +67,14 @@ const depthWithin = (value: unknown, max: number): boolean => {
 
 const MAX_DEPTH = 32
 
+interface BodyRead {
+  readonly size: number
+  readonly chunks: Array<Uint8Array>
+}
+
+/** How far past `maxBodyBytes` an oversized body is still read (and dropped) to answer 413 cleanly. */
+const DRAIN_FACTOR = 16
+
 /** The HTTP app of the Identities API over `options.store`. */
 export const makeApp = (options: Options) => {
   const { store } = options
@@ -79,18 +87,30 @@ export const makeApp = (options: Options) => {
 
   const invalid = (message: string) => json(422, { message })
 
+  const tooLarge = json(413, { message: `the request body is larger than ${maxBodyBytes} bytes` })
+
   /** Reads and checks a JSON body against `schema`; answers 400/413/422 itself when it cannot. */
   const readBody = <A, I>(schema: Schema.Schema<A, I>) =>
     Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
       const declared = Number(request.headers["content-length"])
-      if (declared > maxBodyBytes) return yield* Effect.fail(json(413, { message: "request body too large" }))
-      const text = yield* request.text.pipe(
-        Effect.mapError(() => json(400, { message: "the request body could not be read" }))
+      if (declared > maxBodyBytes) return yield* Effect.fail(tooLarge)
+      // counted as it arrives (a chunked body declares no length); past the limit the rest is read and dropped,
+      // so that the client still gets its 413, up to a hard cap where the connection is dropped instead
+      const read = yield* request.stream.pipe(
+        Stream.mapError(() => json(400, { message: "the request body could not be read" })),
+        Stream.runFoldEffect(
+          { size: 0, chunks: [] },
+          (state: BodyRead, chunk): Effect.Effect<BodyRead, HttpServerResponse.HttpServerResponse> => {
+            const size = state.size + chunk.length
+            if (size > maxBodyBytes * DRAIN_FACTOR) return Effect.fail(tooLarge)
+            if (size <= maxBodyBytes) state.chunks.push(chunk)
+            return Effect.succeed({ size, chunks: state.chunks })
+          }
+        )
       )
-      if (Buffer.byteLength(text) > maxBodyBytes) {
-        return yield* Effect.fail(json(413, { message: "request body too large" }))
-      }
+      if (read.size > maxBodyBytes) return yield* Effect.fail(tooLarge)
+      const text = new TextDecoder().decode(Buffer.concat(read.chunks))
       let value: unknown
       try {
         value = JSON.parse(text)
@@ -141,7 +161,10 @@ export const makeApp = (options: Options) => {
     return wire
   }
 
-  const requestUrl = Effect.map(HttpServerRequest.HttpServerRequest, (request) => new URL(request.url, "http://orq.local"))
+  const requestUrl = Effect.map(
+    HttpServerRequest.HttpServerRequest,
+    (request) => new URL(request.url, "http://orq.local")
+  )
 
   const notFound = (id: string, key: "error" | "message") => json(404, { [key]: `Identity ${id} not found` })
 
@@ -168,7 +191,13 @@ export const makeApp = (options: Options) => {
       Effect.gen(function*() {
         const input = yield* readBody(CreateIdentity)
         return yield* store.create(input).pipe(
-          Effect.map((identity) => json(generation === "current" ? 200 : 201, single(identity, { withWorkspace: true }))),
+          Effect.map((identity) => {
+            const created = json(201, single(identity, { withWorkspace: true }))
+            // the current generation documents a `Location` header on 201
+            return generation === "current"
+              ? HttpServerResponse.setHeader(created, "location", `/v2/identities/${encodeURIComponent(identity.id)}`)
+              : created
+          }),
           Effect.catchTag("Conflict", (error) => Effect.succeed(json(409, { error: error.message })))
         )
       })
@@ -213,14 +242,24 @@ export const makeApp = (options: Options) => {
     return request.headers.authorization === `Bearer ${Redacted.value(options.apiKey)}`
   })
 
-  return Effect.gen(function*() {
+  const answer = Effect.gen(function*() {
     if (!(yield* authorized)) return json(401, { error: "Unauthorized: a valid API key is required" })
     return yield* router
   }).pipe(
     // answers prepared while refusing a request travel on the error channel
     Effect.catchIf(HttpServerResponse.isServerResponse, Effect.succeed),
-    Effect.catchTag("RouteNotFound", () => Effect.succeed(json(404, { error: "Not found" })))
+    Effect.catchTag("RouteNotFound", () => Effect.succeed(json(404, { error: "Not found" }))),
+    // whatever else goes wrong is a 500 answer, never a dropped connection
+    Effect.catchAllCause(() => Effect.succeed(json(500, { error: "Internal server error" })))
   )
+
+  // every answer carries an `x-request-id`, as orq's do
+  const requests = Ref.unsafeMake(0)
+  return Effect.flatMap(answer, (response) =>
+    Effect.map(
+      Ref.updateAndGet(requests, (n) => n + 1),
+      (n) => HttpServerResponse.setHeader(response, "x-request-id", `req_fake_${n.toString().padStart(8, "0")}`)
+    ))
 }
 
 /** Serves FakeOrq on an `HttpServer` in context. */
@@ -229,7 +268,9 @@ export const serve = (options: Options) => HttpServer.serve(makeApp(options))
 /** FakeOrq on a Node HTTP server at `host:port` (port 0 picks a free one). */
 export const layer = (options: Options & { readonly host?: string; readonly port?: number }) =>
   serve(options).pipe(
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { host: options.host ?? "127.0.0.1", port: options.port ?? 0 }))
+    Layer.provideMerge(
+      NodeHttpServer.layer(createServer, { host: options.host ?? "127.0.0.1", port: options.port ?? 0 })
+    )
   )
 
 /** The base URL of the server in context, e.g. `http://127.0.0.1:41234`. */

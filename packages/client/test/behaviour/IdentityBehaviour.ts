@@ -268,9 +268,19 @@ export const identityBehaviour = <E>(
         const seen = pages.flatMap((page) => ids(page.data))
         assertNoDuplicates(seen)
         for (const identity of created) assert.include(seen, identity.id)
-        // the default page size is 10
-        const first = yield* client.list()
-        assert.isAtMost(first.data.length, 10)
+      }))
+
+    it.effect("list gives 10 identities a page when no limit is given", () =>
+      Effect.gen(function*() {
+        const client = yield* IdentityClient
+        const tag = "behaviour-default-limit"
+        yield* createTagged(tag, 11)
+        const first = yield* client.list({ tags: [tag] })
+        assert.strictEqual(first.data.length, 10)
+        assert.isTrue(first.hasMore)
+        const rest = yield* client.list({ tags: [tag], startingAfter: first.data[9].id })
+        assert.strictEqual(rest.data.length, 1)
+        assert.isFalse(rest.hasMore)
       }))
 
     it.effect("search matches display name or email, case-insensitively", () =>
