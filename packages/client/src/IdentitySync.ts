@@ -1,0 +1,281 @@
+/**
+ * Bulk upsert: sync a `Stream` of identities into orq with bounded concurrency and a client-side rate that
+ * adapts to the server's 429s.
+ *
+ * Each input is created; when its `external_id` is taken (`Conflict`), the identity is updated by `external_id`
+ * with the same fields instead. Calls go through an {@link AdaptiveLimiter}: it paces them at a rate that grows
+ * while calls succeed (doubling per second until the first 429, then a few permits per second more each second)
+ * and shrinks on each 429, pausing every caller for the `Retry-After` the server asked for. A rate-limited call
+ * is retried through the limiter; any other error ends that item as `Failed` and the sync goes on.
+ *
+ * Give this module a client that does not retry 429s itself, or the limiter never hears of them.
+ *
+ * @since 0.1.0
+ */
+import type { CreateIdentity, Identity, UpdateIdentity } from "@orq-effect/domain/Identity"
+import type { IdentityError, RateLimited } from "@orq-effect/domain/IdentityError"
+import { Clock, Data, Duration, Effect, Option, Ref, Stream } from "effect"
+import { checkCreate, IdentityClient } from "./IdentityClient.js"
+
+// ---------------------------------------------------------------------------------------------------------------------
+// the adaptive limiter
+// ---------------------------------------------------------------------------------------------------------------------
+
+/** The knobs of the {@link AdaptiveLimiter}; rates are calls per second. */
+export interface LimiterOptions {
+  /** The starting rate. Defaults to 10. */
+  readonly initialRate?: number | undefined
+  /** The rate never goes below this. Defaults to 1. */
+  readonly minRate?: number | undefined
+  /** The rate never goes above this. Defaults to 1000. */
+  readonly maxRate?: number | undefined
+  /**
+   * After the first 429, what each successful call adds to the rate: the rate grows by this fraction of itself
+   * per second. Defaults to 0.05. (Before the first 429 each success adds 1: the rate doubles about every second.)
+   */
+  readonly increase?: number | undefined
+  /** The factor applied to the rate on a 429 after the first. Defaults to 0.9. The first 429 halves the rate. */
+  readonly decrease?: number | undefined
+}
+
+/** A granted call slot: which rate epoch it was granted in. */
+export interface Permit {
+  readonly epoch: number
+}
+
+/** A client-side rate limit with additive increase and multiplicative decrease (AIMD). */
+export interface AdaptiveLimiter {
+  /** Waits for the next call slot (paced at the current rate, after any pause). */
+  readonly take: Effect.Effect<Permit>
+  /** A call made with a permit was answered without complaint about the rate: probe the rate up. */
+  readonly succeeded: Effect.Effect<void>
+  /**
+   * A call made with `permit` was answered 429: pause every caller for `retryAfter` (one slot when absent) and,
+   * once per epoch, cut the rate, so that a volley of 429s from calls already in flight cuts it only once.
+   */
+  readonly rateLimited: (permit: Permit, retryAfter: Option.Option<Duration.Duration>) => Effect.Effect<void>
+  /**
+   * Runs `call` in a slot and reports its outcome: `RateLimited` to {@link rateLimited}, any other answer to
+   * {@link succeeded}; a `ServerError` or `TransportError` reports nothing. Errors pass through unchanged.
+   */
+  readonly limit: <A, E extends { readonly _tag: string }, R>(call: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /** The current rate, calls per second. */
+  readonly rate: Effect.Effect<number>
+  /** How many 429s were reported so far. */
+  readonly rateLimitedCount: Effect.Effect<number>
+}
+
+interface LimiterState {
+  readonly rate: number
+  /** Multiplicative growth until the first 429, as TCP's slow start. */
+  readonly slowStart: boolean
+  /** When the next slot is free, epoch millis. */
+  readonly nextAt: number
+  /** No slot is granted before this, epoch millis. */
+  readonly pausedUntil: number
+  readonly epoch: number
+  readonly rateLimited: number
+}
+
+const positive = (value: number | undefined, fallback: number) =>
+  value !== undefined && Number.isFinite(value) && value > 0 ? value : fallback
+
+/** A fresh limiter. Time is read from `Clock`, so `TestClock` drives it in tests. */
+export const makeLimiter = (options: LimiterOptions = {}): Effect.Effect<AdaptiveLimiter> =>
+  Effect.gen(function*() {
+    const minRate = positive(options.minRate, 1)
+    const maxRate = Math.max(minRate, positive(options.maxRate, 1000))
+    const clamp = (rate: number) => Math.min(maxRate, Math.max(minRate, rate))
+    const increase = positive(options.increase, 0.05)
+    const decrease = Math.min(positive(options.decrease, 0.9), 1)
+    const state = yield* Ref.make<LimiterState>({
+      rate: clamp(positive(options.initialRate, 10)),
+      slowStart: true,
+      nextAt: 0,
+      pausedUntil: 0,
+      epoch: 0,
+      rateLimited: 0
+    })
+
+    /** Reserves the next slot; returns how long to wait for it. */
+    const reserve = (now: number) =>
+      Ref.modify(state, (s): [readonly [number, number], LimiterState] => {
+        const slot = Math.max(now, s.nextAt, s.pausedUntil)
+        return [[slot - now, s.epoch], { ...s, nextAt: slot + 1000 / s.rate }]
+      })
+
+    // a pause imposed while we waited for our slot sends us to the back of the queue; bounded by the 429s seen
+    const take: Effect.Effect<Permit> = Effect.gen(function*() {
+      const [wait, epoch] = yield* reserve(yield* Clock.currentTimeMillis)
+      if (wait > 0) yield* Effect.sleep(Duration.millis(wait))
+      const now = yield* Clock.currentTimeMillis
+      const s = yield* Ref.get(state)
+      return s.pausedUntil > now ? yield* take : { epoch }
+    })
+
+    const succeeded = Ref.update(state, (s) => ({
+      ...s,
+      rate: clamp(s.rate + (s.slowStart ? 1 : increase))
+    }))
+
+    const rateLimited = (permit: Permit, retryAfter: Option.Option<Duration.Duration>) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Ref.update(state, (s) => {
+          const cut = permit.epoch === s.epoch
+          const rate = cut ? clamp(s.rate * (s.slowStart ? Math.min(decrease, 0.5) : decrease)) : s.rate
+          const wait = Option.match(retryAfter, { onNone: () => 1000 / rate, onSome: Duration.toMillis })
+          const pausedUntil = Math.max(s.pausedUntil, now + wait)
+          return {
+            rate,
+            slowStart: s.slowStart && !cut,
+            nextAt: Math.max(s.nextAt, pausedUntil),
+            pausedUntil,
+            epoch: cut ? s.epoch + 1 : s.epoch,
+            rateLimited: s.rateLimited + 1
+          }
+        }))
+
+    const limit = <A, E extends { readonly _tag: string }, R>(call: Effect.Effect<A, E, R>) =>
+      Effect.flatMap(take, (permit) =>
+        call.pipe(
+          Effect.tapBoth({
+            onSuccess: () => succeeded,
+            onFailure: (error) =>
+              isRateLimited(error)
+                ? rateLimited(permit, Option.fromNullable(error.retryAfter))
+                : error._tag === "ServerError" || error._tag === "TransportError"
+                ? Effect.void
+                : succeeded
+          })
+        ))
+
+    return {
+      take,
+      succeeded,
+      rateLimited,
+      limit,
+      rate: Effect.map(Ref.get(state), (s) => s.rate),
+      rateLimitedCount: Effect.map(Ref.get(state), (s) => s.rateLimited)
+    }
+  })
+
+const isRateLimited = (error: { readonly _tag: string }): error is RateLimited => error._tag === "RateLimited"
+
+// ---------------------------------------------------------------------------------------------------------------------
+// upsert
+// ---------------------------------------------------------------------------------------------------------------------
+
+/** What became of one input. `rateLimited` counts the 429s its calls met on the way; `requests` its calls. */
+export type Outcome = Data.TaggedEnum<{
+  Created: { readonly externalId: string; readonly identity: Identity; readonly requests: number; readonly rateLimited: number }
+  Updated: { readonly externalId: string; readonly identity: Identity; readonly requests: number; readonly rateLimited: number }
+  Failed: { readonly externalId: string; readonly error: IdentityError; readonly requests: number; readonly rateLimited: number }
+}>
+
+/** Constructors and matchers of {@link Outcome}. */
+export const Outcome = Data.taggedEnum<Outcome>()
+
+/** The totals of a sync. */
+export interface Summary {
+  readonly created: number
+  readonly updated: number
+  readonly failed: number
+  /** 429 answers met, all retried or counted in `failed`. */
+  readonly rateLimited: number
+  /** Calls made (creates, updates and retries). */
+  readonly requests: number
+}
+
+/** The knobs of a sync. */
+export interface Options extends LimiterOptions {
+  /** Calls in flight at most. Defaults to 8. */
+  readonly concurrency?: number | undefined
+  /** Retries of one call answered 429, through the limiter, before the item fails. Defaults to 10. */
+  readonly maxRateLimitedRetries?: number | undefined
+  /** A limiter to share between syncs; a fresh one from these options otherwise. */
+  readonly limiter?: AdaptiveLimiter | undefined
+}
+
+/** The patch that gives an existing identity the fields of `input`: every field of `input` but its external id. */
+export const toUpdate = ({ externalId: _, ...fields }: CreateIdentity): UpdateIdentity => fields
+
+/**
+ * Upserts one input through `limiter`: create, or on `Conflict` update by `external_id`. Never fails: an error
+ * ends as a `Failed` outcome. Input the API would refuse fails at once, without a request or a slot.
+ */
+export const upsertOne = (
+  limiter: AdaptiveLimiter,
+  input: CreateIdentity,
+  options: Pick<Options, "maxRateLimitedRetries"> = {}
+): Effect.Effect<Outcome, never, IdentityClient> =>
+  Effect.gen(function*() {
+    const client = yield* IdentityClient
+    const counts = yield* Ref.make({ requests: 0, rateLimited: 0 })
+    const retries = Math.max(0, Math.floor(options.maxRateLimitedRetries ?? 10))
+    const call = <A>(effect: Effect.Effect<A, IdentityError>) =>
+      Ref.update(counts, (c) => ({ ...c, requests: c.requests + 1 })).pipe(
+        Effect.zipRight(limiter.limit(effect)),
+        Effect.tapError((error) =>
+          isRateLimited(error) ? Ref.update(counts, (c) => ({ ...c, rateLimited: c.rateLimited + 1 })) : Effect.void
+        ),
+        // the limiter's own pause is the wait between attempts
+        Effect.retry({ times: retries, while: isRateLimited })
+      )
+    const externalId = input.externalId
+    // bad input is refused here, before it takes a slot
+    const outcome = yield* checkCreate(input).pipe(
+      Effect.zipRight(call(client.create(input))),
+      Effect.map((identity) => ({ _tag: "Created" as const, identity })),
+      Effect.catchTag("Conflict", () =>
+        Effect.map(call(client.update(externalId, toUpdate(input))), (identity) => ({
+          _tag: "Updated" as const,
+          identity
+        }))),
+      Effect.catchAll((error) => Effect.succeed({ _tag: "Failed" as const, error }))
+    )
+    const { rateLimited, requests } = yield* Ref.get(counts)
+    switch (outcome._tag) {
+      case "Created":
+        return Outcome.Created({ externalId, identity: outcome.identity, requests, rateLimited })
+      case "Updated":
+        return Outcome.Updated({ externalId, identity: outcome.identity, requests, rateLimited })
+      case "Failed":
+        return Outcome.Failed({ externalId, error: outcome.error, requests, rateLimited })
+    }
+  })
+
+/**
+ * Upserts every input, `concurrency` at a time under one adaptive limiter; emits each outcome as it is known
+ * (not in input order). Fails only when `inputs` does.
+ */
+export const upsertStream = <E, R>(
+  inputs: Stream.Stream<CreateIdentity, E, R>,
+  options: Options = {}
+): Stream.Stream<Outcome, E, R | IdentityClient> =>
+  Stream.unwrap(
+    Effect.map(
+      options.limiter === undefined ? makeLimiter(options) : Effect.succeed(options.limiter),
+      (limiter) =>
+        Stream.mapEffect(inputs, (input) => upsertOne(limiter, input, options), {
+          concurrency: Math.max(1, Math.floor(options.concurrency ?? 8)),
+          unordered: true
+        })
+    )
+  )
+
+const emptySummary: Summary = { created: 0, updated: 0, failed: 0, rateLimited: 0, requests: 0 }
+
+/** Adds one outcome to a summary. */
+export const summarize = (summary: Summary, outcome: Outcome): Summary => ({
+  created: summary.created + (outcome._tag === "Created" ? 1 : 0),
+  updated: summary.updated + (outcome._tag === "Updated" ? 1 : 0),
+  failed: summary.failed + (outcome._tag === "Failed" ? 1 : 0),
+  rateLimited: summary.rateLimited + outcome.rateLimited,
+  requests: summary.requests + outcome.requests
+})
+
+/** Upserts every input (see {@link upsertStream}) and returns the totals. */
+export const upsert = <E, R>(
+  inputs: Stream.Stream<CreateIdentity, E, R>,
+  options: Options = {}
+): Effect.Effect<Summary, E, R | IdentityClient> => Stream.runFold(upsertStream(inputs, options), emptySummary, summarize)

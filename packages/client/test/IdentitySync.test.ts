@@ -1,0 +1,216 @@
+import { assert, describe, it } from "@effect/vitest"
+import type { CreateIdentity } from "@orq-effect/domain/Identity"
+import { RateLimited } from "@orq-effect/domain/IdentityError"
+import { Chunk, Clock, Duration, Effect, Fiber, Layer, Option, Ref, Stream, TestClock } from "effect"
+import { IdentityClient, type Service } from "../src/IdentityClient.js"
+import * as IdentityClientMemory from "../src/IdentityClientMemory.js"
+import * as IdentitySync from "../src/IdentitySync.js"
+
+/**
+ * Runs `effect` in a fiber and moves the `TestClock` from one pending sleep to the next until it ends, letting
+ * the woken fibers run in between; fails the test if it never ends.
+ */
+const drive = <A, E, R>(effect: Effect.Effect<A, E, R>, maxSteps = 100_000) =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(effect)
+    for (let i = 0; i < maxSteps; i++) {
+      for (let j = 0; j < 8; j++) yield* Effect.yieldNow()
+      if (Option.isSome(yield* Fiber.poll(fiber))) return yield* Fiber.join(fiber)
+      const sleeps = yield* TestClock.sleeps()
+      if (Chunk.isNonEmpty(sleeps)) yield* TestClock.setTime(Math.min(...sleeps))
+    }
+    return yield* Effect.dieMessage(`still running after ${maxSteps} steps of the test clock`)
+  })
+
+/**
+ * A scripted server limit in front of an in-memory client: a token bucket of `burst` tokens refilled at `rate`
+ * per second on `Clock`; a call without a token is answered `RateLimited` with the exact wait to the next one.
+ * Every call (answered or not) is recorded with its time.
+ */
+const limitedClient = (options: { readonly rate: number; readonly burst: number; readonly retryAfter?: boolean }) =>
+  Effect.gen(function*() {
+    const memory = yield* IdentityClientMemory.make()
+    const bucket = yield* Ref.make({ tokens: options.burst, at: yield* Clock.currentTimeMillis })
+    const calls = yield* Ref.make(Chunk.empty<{ readonly at: number; readonly limited: boolean; readonly wait: number }>())
+    const gate = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const waitMillis = yield* Ref.modify(bucket, ({ at, tokens }) => {
+        const refilled = Math.min(options.burst, tokens + ((now - at) * options.rate) / 1000)
+        return refilled >= 1
+          ? [0, { tokens: refilled - 1, at: now }]
+          : [Math.ceil(((1 - refilled) * 1000) / options.rate), { tokens: refilled, at: now }]
+      })
+      yield* Ref.update(calls, Chunk.append({ at: now, limited: waitMillis > 0, wait: waitMillis }))
+      if (waitMillis > 0) {
+        return yield* new RateLimited({
+          message: "rate limited",
+          retryAfter: options.retryAfter === false ? undefined : Duration.millis(waitMillis)
+        })
+      }
+    })
+    const service: Service = {
+      ...memory,
+      create: (input) => Effect.zipRight(gate, memory.create(input)),
+      update: (id, patch) => Effect.zipRight(gate, memory.update(id, patch))
+    }
+    return { service, memory, calls: Ref.get(calls) }
+  })
+
+const inputs = (count: number, prefix = "user") =>
+  Stream.range(1, count).pipe(
+    Stream.map((i): CreateIdentity => ({ externalId: `${prefix}_${i}`, displayName: `User ${i}`, tags: ["sync"] }))
+  )
+
+describe("AdaptiveLimiter", () => {
+  it.effect("paces calls at the current rate", () =>
+    Effect.gen(function*() {
+      const limiter = yield* IdentitySync.makeLimiter({ initialRate: 10 })
+      const times = yield* drive(Effect.forEach(Array.from({ length: 5 }), () =>
+        Effect.zipRight(limiter.take, Clock.currentTimeMillis)))
+      assert.deepStrictEqual(times, [0, 100, 200, 300, 400])
+    }))
+
+  it.effect("a 429 pauses everyone for its Retry-After and cuts the rate once per epoch", () =>
+    Effect.gen(function*() {
+      const limiter = yield* IdentitySync.makeLimiter({ initialRate: 50 })
+      const first = yield* limiter.take
+      const second = yield* drive(limiter.take)
+      // both were granted before any 429: the volley cuts the rate once
+      yield* limiter.rateLimited(first, Option.some(Duration.seconds(2)))
+      yield* limiter.rateLimited(second, Option.some(Duration.seconds(2)))
+      assert.strictEqual(yield* limiter.rate, 25)
+      assert.strictEqual(yield* limiter.rateLimitedCount, 2)
+      const start = yield* Clock.currentTimeMillis
+      const next = yield* drive(limiter.take)
+      assert.isAtLeast((yield* Clock.currentTimeMillis) - start, 2000)
+      // a 429 for a call granted after the cut cuts again, now gently (0.9)
+      yield* limiter.rateLimited(next, Option.none())
+      assert.strictEqual(yield* limiter.rate, 22.5)
+    }))
+
+  it.effect("a pause imposed while a caller waits for its slot holds that caller too", () =>
+    Effect.gen(function*() {
+      const limiter = yield* IdentitySync.makeLimiter({ initialRate: 1 })
+      const first = yield* limiter.take
+      // the next slot is at 1 s; a 5 s pause arrives meanwhile
+      const waiting = yield* Effect.fork(Effect.zipRight(limiter.take, Clock.currentTimeMillis))
+      yield* TestClock.adjust(Duration.millis(500))
+      yield* limiter.rateLimited(first, Option.some(Duration.seconds(5)))
+      const grantedAt = yield* drive(Fiber.join(waiting))
+      assert.isAtLeast(grantedAt, 5500)
+    }))
+
+  it.effect("grows fast until the first 429, then slowly; never past the bounds", () =>
+    Effect.gen(function*() {
+      const limiter = yield* IdentitySync.makeLimiter({ initialRate: 10, maxRate: 40, increase: 0.25 })
+      // slow start: +1 per success, so a second of calls doubles the rate
+      for (let i = 0; i < 10; i++) yield* limiter.succeeded
+      assert.strictEqual(yield* limiter.rate, 20)
+      // the first 429 halves it
+      yield* limiter.rateLimited(yield* limiter.take, Option.none())
+      assert.strictEqual(yield* limiter.rate, 10)
+      // then +increase per success: a quarter more per second of calls
+      for (let i = 0; i < 10; i++) yield* limiter.succeeded
+      assert.strictEqual(yield* limiter.rate, 12.5)
+      for (let i = 0; i < 1000; i++) yield* limiter.succeeded
+      assert.strictEqual(yield* limiter.rate, 40)
+    }))
+})
+
+describe("IdentitySync.upsert", () => {
+  it.effect("creates new identities, updates existing ones with the same fields, and reports failures", () =>
+    Effect.gen(function*() {
+      const memory = yield* IdentityClientMemory.make()
+      const existing = yield* memory.create({ externalId: "user_2", displayName: "Old name", email: "old@example.com" })
+      const outcomes = yield* drive(
+        Stream.runCollect(
+          IdentitySync.upsertStream(
+            Stream.make<Array<CreateIdentity>>(
+              { externalId: "user_1", displayName: "One", tags: ["a"] },
+              { externalId: "user_2", displayName: "Two", metadata: { plan: "pro" } },
+              { externalId: "user_3", email: "not an email" }
+            ),
+            { concurrency: 2 }
+          )
+        ).pipe(Effect.provide(Layer.succeed(IdentityClient, memory)))
+      )
+      const byId = new Map(Chunk.toArray(outcomes).map((outcome) => [outcome.externalId, outcome]))
+      assert.strictEqual(byId.get("user_1")?._tag, "Created")
+      assert.strictEqual(byId.get("user_1")?.requests, 1)
+      const updated = byId.get("user_2")
+      assert.strictEqual(updated?._tag, "Updated")
+      assert.strictEqual(updated?.requests, 2)
+      const failed = byId.get("user_3")
+      assert.isTrue(failed?._tag === "Failed" && failed.error._tag === "InvalidRequest")
+      assert.strictEqual(failed?.requests, 0)
+      // the update kept what the input did not mention and set what it did
+      const stored = yield* memory.retrieve("user_2")
+      assert.strictEqual(stored.id, existing.id)
+      assert.deepStrictEqual(stored.displayName, Option.some("Two"))
+      assert.deepStrictEqual(stored.email, Option.some("old@example.com"))
+      assert.deepStrictEqual(stored.metadata, { plan: "pro" })
+      assert.deepStrictEqual((yield* memory.retrieve("user_1")).tags, ["a"])
+    }))
+
+  it.effect("under a server limit: backs off on 429, recovers, and keeps close to the allowed rate", () =>
+    Effect.gen(function*() {
+      // the server allows 20 calls per second with a burst of 5; 200 inputs need at least (200 - 5) / 20 s
+      const server = yield* limitedClient({ rate: 20, burst: 5 })
+      const limiter = yield* IdentitySync.makeLimiter({ initialRate: 10 })
+      const start = yield* Clock.currentTimeMillis
+      const summary = yield* drive(
+        IdentitySync.upsert(inputs(200), { concurrency: 8, limiter }).pipe(
+          Effect.provide(Layer.succeed(IdentityClient, server.service))
+        )
+      )
+      const elapsed = (yield* Clock.currentTimeMillis) - start
+      const calls = yield* server.calls
+      const limited = Chunk.filter(calls, (call) => call.limited)
+      assert.deepStrictEqual(
+        { created: summary.created, updated: summary.updated, failed: summary.failed, requests: summary.requests },
+        { created: 200, updated: 0, failed: 0, requests: Chunk.size(calls) }
+      )
+      assert.strictEqual(summary.rateLimited, Chunk.size(limited))
+      // it did hit the limit (so it probed up), backed off, and 429s stayed rare
+      assert.isAbove(summary.rateLimited, 0)
+      assert.isAtMost(summary.rateLimited / summary.requests, 0.05)
+      // within 80 % of the best possible completion time
+      assert.isAtLeast(elapsed, ((200 - 5) / 20) * 1000)
+      assert.isAtMost(elapsed, ((200 - 5) / 20) * 1000 / 0.8)
+      // after each 429 nothing was sent before the server's Retry-After passed
+      for (const refused of limited) {
+        const early = Chunk.filter(calls, (call) => call.at > refused.at && call.at < refused.at + refused.wait)
+        assert.strictEqual(Chunk.size(early), 0, `calls during the pause after the 429 at ${refused.at}`)
+      }
+      // it ends near the server's rate: neither stuck low after a back-off nor far above
+      const rate = yield* limiter.rate
+      assert.isAbove(rate, 12)
+      assert.isBelow(rate, 30)
+      assert.strictEqual(Chunk.size(yield* Stream.runCollect(server.memory.stream())), 200)
+    }), { timeout: 30_000 })
+
+  it.effect("a call still rate-limited after its retries fails that item only, after waiting each time", () =>
+    Effect.gen(function*() {
+      // one token, refilled every 10 s, and no Retry-After: the second input is refused for its 3 retries
+      const server = yield* limitedClient({ rate: 0.1, burst: 1, retryAfter: false })
+      const start = yield* Clock.currentTimeMillis
+      const outcomes = yield* drive(
+        Stream.runCollect(
+          IdentitySync.upsertStream(inputs(2), { concurrency: 1, maxRateLimitedRetries: 3 }).pipe(
+            Stream.provideLayer(Layer.succeed(IdentityClient, server.service))
+          )
+        )
+      )
+      const [first, second] = Chunk.toArray(outcomes)
+      assert.strictEqual(first?._tag, "Created")
+      assert.isTrue(second?._tag === "Failed" && second.error._tag === "RateLimited")
+      assert.deepStrictEqual([second?.requests, second?.rateLimited], [4, 4])
+      // without a Retry-After each retry waits one slot of a rate cut on each 429: the waits grow
+      const limitedAt = Chunk.toArray(yield* server.calls).filter((call) => call.limited).map((call) => call.at)
+      assert.strictEqual(limitedAt.length, 4)
+      const gaps = limitedAt.slice(1).map((at, i) => at - limitedAt[i])
+      assert.isAtLeast(gaps[0], 1000 / 11 / 0.5 - 1)
+      for (let i = 1; i < gaps.length; i++) assert.isAbove(gaps[i], gaps[i - 1])
+      assert.isBelow(limitedAt[3] - start, 10_000)
+    }))
+})
