@@ -27,16 +27,22 @@ export interface OrqConfig {
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i
 
-/** Why `url` may not be a base URL, if it may not: only https, or http to a loopback host. */
+/**
+ * Why `url` may not be a base URL, if it may not: only https, or http to a loopback host; no credentials,
+ * query or fragment. The reason never repeats the URL, which could hold a secret.
+ */
 export const refuseBaseUrl = (url: string): string | undefined => {
-  if (!URL.canParse(url)) return "must be an absolute URL"
+  if (!URL.canParse(url)) return "must be an absolute URL such as https://api.orq.ai"
   const parsed = new URL(url)
   if (parsed.username !== "" || parsed.password !== "") return "must not carry credentials"
+  if (parsed.search !== "" || parsed.hash !== "") return "must not carry a query or a fragment"
   if (parsed.protocol === "https:") return undefined
   if (parsed.protocol === "http:") {
-    return LOOPBACK.test(parsed.hostname) ? undefined : "http:// is allowed for loopback hosts only; use https://"
+    return LOOPBACK.test(parsed.hostname)
+      ? undefined
+      : `http:// is allowed for loopback hosts only (got http://${parsed.host}); use https://`
   }
-  return "must be an https:// URL"
+  return `must be an https:// URL (got ${parsed.protocol}//)`
 }
 
 /** A duration variable: Effect's duration forms, or a bare number of seconds. */
@@ -58,18 +64,23 @@ export const durationVar = (name: string) =>
     })
   )
 
-/** The API key: present and not blank. */
-export const apiKey = Config.redacted("ORQ_API_KEY").pipe(
-  Config.validate({ message: "Expected a non-empty API key", validation: (key) => Redacted.value(key).trim() !== "" })
+/**
+ * The API key: present and not blank. Read as a string and wrapped at once: Effect redacts every error of a
+ * `Config.redacted`, so a missing key would otherwise read `Missing data at ORQ_API_KEY: "<redacted>"`. No error
+ * of a string variable carries its value.
+ */
+export const apiKey: Config.Config<Redacted.Redacted> = Config.string("ORQ_API_KEY").pipe(
+  Config.validate({ message: "Expected a non-empty API key", validation: (key) => key.trim() !== "" }),
+  Config.map((key) => Redacted.make(key))
 )
 
 /** The base URL, checked by {@link refuseBaseUrl}. */
 export const baseUrl = Config.string("ORQ_BASE_URL").pipe(
-  Config.withDefault(DEFAULT_BASE_URL),
   Config.mapOrFail((url) => {
     const reason = refuseBaseUrl(url)
-    return reason === undefined ? Either.right(url) : Either.left(ConfigError.InvalidData([], `${reason} (got ${url})`))
-  })
+    return reason === undefined ? Either.right(url) : Either.left(ConfigError.InvalidData([], reason))
+  }),
+  Config.withDefault(DEFAULT_BASE_URL)
 )
 
 /** Everything but the key: what a keyless local target needs too. */
