@@ -146,7 +146,8 @@ export const makeApp = (options: Options) => {
           tags.push(...parsed.tags.filter((tag): tag is string => typeof tag === "string"))
         }
       } catch {
-        tags.push(...filterBy.split(",").filter((tag) => tag.length > 0))
+        // the documented query form: `filter_by=tags=premium,beta-user` (or the bare list)
+        tags.push(...filterBy.replace(/^tags=/, "").split(",").filter((tag) => tag.length > 0))
       }
     }
     const wire: Record<string, unknown> = {}
