@@ -7,14 +7,23 @@
  */
 import type { Identity } from "@orq-effect/domain/Identity"
 import { Effect, Layer } from "effect"
-import { checkCreate, checkId, checkList, checkUpdate, IdentityClient, paginate, type Service } from "./IdentityClient.js"
+import {
+  checkCreate,
+  checkId,
+  checkList,
+  checkUpdate,
+  IdentityClient,
+  paginate,
+  type Service
+} from "./IdentityClient.js"
 import * as IdentityStore from "./IdentityStore.js"
 
 /** The service over an {@link IdentityStore.IdentityStore}. */
 export const fromStore = (store: IdentityStore.IdentityStore): Service => {
   const service: Service = {
     retrieve: (id, options) => Effect.zipRight(checkId(id), store.retrieve(id, options)),
-    update: (id, patch) => checkId(id).pipe(Effect.zipRight(checkUpdate(patch)), Effect.zipRight(store.update(id, patch))),
+    update: (id, patch) =>
+      checkId(id).pipe(Effect.zipRight(checkUpdate(patch)), Effect.zipRight(store.update(id, patch))),
     create: (input) => Effect.zipRight(checkCreate(input), store.create(input)),
     delete: (id) => Effect.zipRight(checkId(id), store.delete(id)),
     list: (params = {}) => Effect.zipRight(checkList(params), store.list(params)),

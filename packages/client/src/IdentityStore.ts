@@ -80,7 +80,8 @@ const matches = (identity: Identity, search: string | undefined, tags: ReadonlyA
 /** A store holding `initial`, ordered by `_id` (identities created here get monotonic ULID ids). */
 export const make = (initial: Iterable<Identity> = [], options: StoreOptions = {}): Effect.Effect<IdentityStore> =>
   Effect.gen(function*() {
-    const sorted = (identities: Iterable<Identity>) => [...identities].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    const sorted = (identities: Iterable<Identity>) =>
+      [...identities].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     const state = yield* Ref.make<ReadonlyArray<Identity>>(sorted(initial))
     const lastUlid = yield* Ref.make("")
     const writes = yield* Effect.makeSemaphore(1)
