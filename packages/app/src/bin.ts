@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+/**
+ * The `orq` executable: `pnpm orq …` from the repository root.
+ *
+ * @since 0.1.0
+ */
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Config, Effect, Layer, Option, Ref } from "effect"
+import * as Cli from "./Cli.js"
+import * as ExitCode from "./cli/ExitCode.js"
+
+/**
+ * `Tracing.layer` (OTLP export) when an OTLP endpoint is set. The OpenTelemetry SDK is only loaded then: a
+ * command that does not trace does not pay for it at start-up.
+ */
+const tracing = Layer.unwrapEffect(
+  Effect.gen(function*() {
+    const endpoints = yield* Config.all([
+      Config.option(Config.nonEmptyString("OTEL_EXPORTER_OTLP_ENDPOINT")),
+      Config.option(Config.nonEmptyString("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+    ])
+    if (!endpoints.some(Option.isSome)) return Layer.empty
+    const Tracing = yield* Effect.promise(() => import("./Tracing.js"))
+    return Tracing.layer
+  })
+)
+
+const signalExitCode = Ref.unsafeMake(ExitCode.INTERRUPTED)
+
+Cli.run(process.argv).pipe(
+  Effect.provide(Layer.mergeAll(NodeContext.layer, Layer.succeed(ExitCode.SignalExitCode, signalExitCode))),
+  Effect.provide(tracing),
+  ExitCode.report,
+  NodeRuntime.runMain({ disableErrorReporting: true, teardown: ExitCode.teardown(signalExitCode) })
+)

@@ -1,0 +1,224 @@
+/**
+ * The `orq` command tree run in process (fast): what `--help` shows, how flags become client calls and
+ * output, that refused input never even builds the client, and how each failure maps to an exit code.
+ * `Cli.test.ts` runs the real executable end to end.
+ */
+import * as Command from "@effect/cli/Command"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { assert, describe, it, layer } from "@effect/vitest"
+import { IdentityClient, IdentityClientMemory, IdentityStore } from "@orq-effect/client"
+import {
+  Conflict,
+  InvalidRequest,
+  MalformedResponse,
+  NotFound,
+  RateLimited,
+  ServerError,
+  TransportError,
+  Unauthorized
+} from "@orq-effect/domain/IdentityError"
+import { Cause, ConfigError, Duration, Effect, Layer, Option, Ref } from "effect"
+import * as Cli from "../src/Cli.js"
+import * as ExitCode from "../src/cli/ExitCode.js"
+import * as LocalState from "../src/LocalState.js"
+
+interface Captured {
+  readonly out: Array<string>
+  readonly err: Array<string>
+}
+
+/** Runs `orq args` in process over `client`, capturing what it prints. */
+const runWith = <E>(client: Layer.Layer<IdentityClient, E>, args: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const captured: Captured = { out: [], err: [] }
+    const console = yield* Effect.console
+    const exit = yield* Command.run(Cli.make(client), { name: "orq", version: Cli.VERSION })(["node", "orq", ...args])
+      .pipe(
+        Effect.withConsole({
+          ...console,
+          log: (...parts: ReadonlyArray<unknown>) => Effect.sync(() => void captured.out.push(parts.join(" "))),
+          error: (...parts: ReadonlyArray<unknown>) => Effect.sync(() => void captured.err.push(parts.join(" ")))
+        }),
+        Effect.provideServiceEffect(ExitCode.SignalExitCode, Ref.make(ExitCode.INTERRUPTED)),
+        Effect.exit
+      )
+    return { exit, out: captured.out.join("\n"), err: captured.err.join("\n") }
+  })
+
+/** A client over a shared in-memory store holding the example identity. */
+const memory = Effect.map(
+  IdentityStore.make([LocalState.seed]),
+  (store) => ({ store, client: Layer.succeed(IdentityClient, IdentityClientMemory.fromStore(store)) })
+)
+
+/** A client that records whether anything tried to build it. */
+const untouchable = Effect.map(Ref.make(false), (built) => ({
+  built,
+  client: Layer.effect(IdentityClient, Effect.zipRight(Ref.set(built, true), Effect.dieMessage("built")))
+}))
+
+layer(NodeContext.layer)("orq commands in process", (it) => {
+  it.effect("--help on every command shows its examples", () =>
+    Effect.gen(function*() {
+      const { built, client } = yield* untouchable
+      const commands = [
+        [],
+        ["identities"],
+        ["identities", "get"],
+        ["identities", "list"],
+        ["identities", "create"],
+        ["identities", "update"],
+        ["identities", "delete"],
+        ["serve"]
+      ]
+      for (const command of commands) {
+        const { exit, out } = yield* runWith(client, [...command, "--help"])
+        assert.isTrue(exit._tag === "Success", command.join(" "))
+        assert.match(out, /Examples?/, command.join(" "))
+        assert.include(out, `$ orq ${command.join(" ")}`.trimEnd(), command.join(" "))
+      }
+      assert.isFalse(yield* Ref.get(built))
+    }))
+
+  it.effect("refused input exits 2, names the flag, and never builds the client", () =>
+    Effect.gen(function*() {
+      const { built, client } = yield* untouchable
+      const cases: ReadonlyArray<readonly [args: ReadonlyArray<string>, says: string]> = [
+        [["identities", "create", "user_1", "--email", "not-an-email"], "--email: must be a valid email address"],
+        [["identities", "create", "user_1", "--avatar-url", "not a url"], "--avatar-url: must be an absolute URL"],
+        [["identities", "create", ""], "<external-id>: must not be empty"],
+        [["identities", "create", "x".repeat(121)], "<external-id>: must be at most 120 characters"],
+        [["identities", "create", "user_1", "--metadata", "[1,2]"], "--metadata: expected a JSON object"],
+        [["identities", "create", "user_1", "--metadata", "{oops"], "--metadata: expected a JSON object"],
+        [["identities", "list", "--limit", "0"], "--limit: must be an integer from 1 to 50"],
+        [["identities", "list", "--limit", "51"], "--limit: must be an integer from 1 to 50"],
+        [["identities", "list", "--limit", "ten"], "--limit: expected an integer, got 'ten'"],
+        [["identities", "list", "--tag", "a,b"], "--tag: must not contain ','"],
+        [["identities", "list", "--all", "--starting-after", "identity_1"], "--starting-after"],
+        [["identities", "list", "--starting-after", "a", "--ending-before", "b"], "--starting-after, --ending-before"],
+        [["identities", "get", "user_12345", "--bogus"], "--bogus"],
+        [["identities", "get", " "], "<id>: must not be empty or blank"],
+        [["identities", "delete", ".."], "<id>: '..' cannot be used"],
+        [["identities", "update", "user_12345", "--display-name", "A", "--clear-display-name"], "--clear-display-name"],
+        [["identities", "update", "user_12345", "--email", "a@b.co", "--clear-email"], "--clear-email"],
+        [["identities", "update", "user_12345", "--avatar-url", "https://a.b/c", "--clear-avatar-url"], "--clear-avatar-url"],
+        [["identities", "update", "user_12345", "--tag", "a", "--clear-tags"], "--clear-tags"],
+        [["identities", "update", "user_12345", "--metadata", "{}", "--clear-metadata"], "--clear-metadata"],
+        [["identities", "update", "user_12345"], "nothing to update"],
+        [["identities", "update", "user_12345", "--email", "nope"], "--email: must be a valid email address"],
+        [["identities", "frobnicate"], "Invalid subcommand"],
+        [["serve", "--port", "70000"], "--port: expected 0 to 65535"],
+        [["serve", "--host", "0.0.0.0"], "--api-key"],
+        [["serve", "--generation", "next"], "--generation: expected seed or current, got 'next'"]
+      ]
+      for (const [args, says] of cases) {
+        const { err, exit, out } = yield* runWith(client, args)
+        assert.isTrue(exit._tag === "Failure", args.join(" "))
+        if (exit._tag === "Success") continue
+        const error = Cause.failureOption(exit.cause)
+        assert.isTrue(Option.isSome(error), `${args.join(" ")}: ${Cause.pretty(exit.cause)}`)
+        const verdict = ExitCode.verdict(Option.getOrThrow(error))
+        assert.strictEqual(verdict.code, ExitCode.USAGE, args.join(" "))
+        // either @effect/cli printed it already, or the verdict's line says it
+        assert.include(Option.getOrElse(verdict.message, () => err), says, args.join(" "))
+        assert.strictEqual(out, "", args.join(" "))
+      }
+      assert.isFalse(yield* Ref.get(built))
+    }))
+
+  it.effect("update sends only what was given: a value sets, a clear flag clears, the rest is kept", () =>
+    Effect.gen(function*() {
+      const { client, store } = yield* memory
+      const { exit, out } = yield* runWith(client, [
+        "identities",
+        "update",
+        "user_12345",
+        "--clear-email",
+        "--clear-tags",
+        "--avatar-url",
+        "https://example.com/new.png",
+        "--metadata",
+        "{\"tier\":\"gold\"}"
+      ])
+      assert.isTrue(exit._tag === "Success")
+      const jane = yield* store.retrieve("user_12345")
+      assert.deepStrictEqual(jane.email, Option.none())
+      assert.deepStrictEqual(jane.tags, [])
+      assert.deepStrictEqual(jane.avatarUrl, Option.some("https://example.com/new.png"))
+      assert.deepStrictEqual(jane.metadata, { tier: "gold" })
+      assert.deepStrictEqual(jane.displayName, LocalState.seed.displayName)
+      // the readable view of what the server answered
+      assert.match(out, /^email\s+-$/m)
+      assert.match(out, /^tags\s+-$/m)
+      assert.match(out, /^metadata\s+tier=gold$/m)
+    }))
+
+  it.effect("--json prints the API's wire shape: snake_case keys, null for absent text, metrics on request", () =>
+    Effect.gen(function*() {
+      const { client } = yield* memory
+      const created = yield* runWith(client, ["identities", "create", "user_2", "--tag", "a", "--json"])
+      const wire = JSON.parse(created.out)
+      assert.deepStrictEqual(Object.keys(wire).slice(0, 9), [
+        "_id",
+        "external_id",
+        "display_name",
+        "email",
+        "avatar_url",
+        "tags",
+        "metadata",
+        "created",
+        "updated"
+      ])
+      assert.strictEqual(wire.display_name, null)
+      assert.deepStrictEqual(wire.tags, ["a"])
+      const withMetrics = JSON.parse((yield* runWith(client, ["identities", "get", "user_2", "--include-metrics", "--json"])).out)
+      assert.deepStrictEqual(Object.keys(withMetrics.metrics).sort(), [
+        "error_rate",
+        "total_cost",
+        "total_requests",
+        "total_tokens"
+      ])
+      const page = JSON.parse((yield* runWith(client, ["identities", "list", "--limit", "1", "--json"])).out)
+      assert.strictEqual(page.object, "list")
+      assert.strictEqual(page.has_more, true)
+      assert.strictEqual(page.data.length, 1)
+    }))
+})
+
+describe("exit codes", () => {
+  it("API and transport errors are 1, with the tag, the HTTP status and the request id when known", () => {
+    const cases = [
+      [new NotFound({ id: "u", message: "identity u not found", requestId: "req_1" }), "NotFound (HTTP 404, request id req_1)"],
+      [new Unauthorized({ status: 403, message: "forbidden" }), "Unauthorized (HTTP 403)"],
+      [new Conflict({ message: "taken", requestId: "req_2" }), "Conflict (HTTP 409, request id req_2)"],
+      [new InvalidRequest({ status: 422, field: "email", message: "bad" }), "InvalidRequest (HTTP 422)"],
+      [new RateLimited({ retryAfter: Duration.seconds(3), message: "slow down" }), "RateLimited (HTTP 429, retry after 3s)"],
+      [new ServerError({ status: 503, message: "down", requestId: "req_3" }), "ServerError (HTTP 503, request id req_3)"],
+      [new TransportError({ reason: "Timeout", message: "no answer" }), "TransportError: no answer"],
+      [new MalformedResponse({ status: 200, message: "not JSON" }), "MalformedResponse (HTTP 200)"],
+      [new LocalState.LocalStateError({ path: "s.json", reason: "Io", message: "disk full" }), "LocalStateError (Io)"]
+    ] as const
+    for (const [error, says] of cases) {
+      const verdict = ExitCode.verdict(error)
+      assert.strictEqual(verdict.code, ExitCode.FAILURE, says)
+      assert.include(Option.getOrThrow(verdict.message), says)
+    }
+  })
+
+  it("input refused before sending, configuration and a corrupt state file are 2", () => {
+    const refused = ExitCode.verdict(new InvalidRequest({ field: "displayName", message: "displayName: too long" }))
+    assert.strictEqual(refused.code, ExitCode.USAGE)
+    assert.include(Option.getOrThrow(refused.message), "--display-name: too long (nothing was sent)")
+    const config = ExitCode.verdict(ConfigError.MissingData(["ORQ_API_KEY"], "Expected ORQ_API_KEY to exist"))
+    assert.strictEqual(config.code, ExitCode.USAGE)
+    assert.include(Option.getOrThrow(config.message), "ORQ_API_KEY")
+    const corrupt = ExitCode.verdict(new LocalState.LocalStateError({ path: "s.json", reason: "Corrupt", message: "x" }))
+    assert.strictEqual(corrupt.code, ExitCode.USAGE)
+  })
+
+  it("a message from the server cannot drive the terminal", () => {
+    const verdict = ExitCode.verdict(new ServerError({ status: 500, message: "boom\u001b[2J\r" }))
+    assert.notInclude(Option.getOrThrow(verdict.message), "\u001b")
+    assert.include(Option.getOrThrow(verdict.message), "boom\\u001b[2J\\u000d")
+  })
+})
