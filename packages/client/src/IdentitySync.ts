@@ -47,7 +47,12 @@ export interface Permit {
 export interface AdaptiveLimiter {
   /** Waits for the next call slot (paced at the current rate, after any pause). */
   readonly take: Effect.Effect<Permit>
-  /** A call made with a permit was answered without complaint about the rate: probe the rate up. */
+  /**
+   * A call was answered without complaint about the rate: probe the rate up, unless it is already twice the rate
+   * at which slots were taken in the last second. When the callers, not the limiter, set the pace (too few of
+   * them, or slow answers), a success says nothing about a higher rate, and growing anyway would only set up a
+   * volley of 429s for the moment the callers speed up.
+   */
   readonly succeeded: Effect.Effect<void>
   /**
    * A call made with `permit` was answered 429: pause every caller for `retryAfter` (one slot when absent) and,
@@ -75,6 +80,10 @@ interface LimiterState {
   readonly pausedUntil: number
   readonly epoch: number
   readonly rateLimited: number
+  /** Slots taken since `windowStart`; `taken` is their rate over the last whole window (per second). */
+  readonly windowStart: number
+  readonly windowCount: number
+  readonly taken: number
 }
 
 const positive = (value: number | undefined, fallback: number) =>
@@ -94,14 +103,21 @@ export const makeLimiter = (options: LimiterOptions = {}): Effect.Effect<Adaptiv
       nextAt: 0,
       pausedUntil: 0,
       epoch: 0,
-      rateLimited: 0
+      rateLimited: 0,
+      windowStart: yield* Clock.currentTimeMillis,
+      windowCount: 0,
+      taken: Number.POSITIVE_INFINITY
     })
 
     /** Reserves the next slot; returns how long to wait for it. */
     const reserve = (now: number) =>
       Ref.modify(state, (s): [readonly [number, number], LimiterState] => {
         const slot = Math.max(now, s.nextAt, s.pausedUntil)
-        return [[slot - now, s.epoch], { ...s, nextAt: slot + 1000 / s.rate }]
+        const elapsed = now - s.windowStart
+        const window = elapsed >= 1000
+          ? { windowStart: now, windowCount: 1, taken: (s.windowCount * 1000) / elapsed }
+          : { windowCount: s.windowCount + 1 }
+        return [[slot - now, s.epoch], { ...s, ...window, nextAt: slot + 1000 / s.rate }]
       })
 
     // a pause imposed while we waited for our slot sends us to the back of the queue; bounded by the 429s seen
@@ -113,10 +129,8 @@ export const makeLimiter = (options: LimiterOptions = {}): Effect.Effect<Adaptiv
       return s.pausedUntil > now ? yield* take : { epoch }
     })
 
-    const succeeded = Ref.update(state, (s) => ({
-      ...s,
-      rate: clamp(s.rate + (s.slowStart ? 1 : increase))
-    }))
+    const succeeded = Ref.update(state, (s) =>
+      s.rate < 2 * s.taken ? { ...s, rate: clamp(s.rate + (s.slowStart ? 1 : increase)) } : s)
 
     const rateLimited = (permit: Permit, retryAfter: Option.Option<Duration.Duration>) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
@@ -126,6 +140,7 @@ export const makeLimiter = (options: LimiterOptions = {}): Effect.Effect<Adaptiv
           const wait = Option.match(retryAfter, { onNone: () => 1000 / rate, onSome: Duration.toMillis })
           const pausedUntil = Math.max(s.pausedUntil, now + wait)
           return {
+            ...s,
             rate,
             slowStart: s.slowStart && !cut,
             nextAt: Math.max(s.nextAt, pausedUntil),

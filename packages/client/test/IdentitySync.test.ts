@@ -115,6 +115,26 @@ describe("AdaptiveLimiter", () => {
       for (let i = 0; i < 1000; i++) yield* limiter.succeeded
       assert.strictEqual(yield* limiter.rate, 40)
     }))
+
+  it.effect("does not grow while the callers, not the limiter, set the pace", () =>
+    Effect.gen(function*() {
+      const limiter = yield* IdentitySync.makeLimiter({ initialRate: 10 })
+      // one call every 200 ms (5 per second) while the limiter would allow 10 and more
+      const paced = (count: number) =>
+        Effect.forEach(Array.from({ length: count }), () =>
+          Effect.zipRight(limiter.limit(Effect.void), TestClock.adjust(Duration.millis(200))))
+      // the first second, with nothing measured yet, it grows
+      yield* paced(6)
+      const afterFirstSecond = yield* limiter.rate
+      assert.isAbove(afterFirstSecond, 10)
+      // then it sees 5 calls a second and stops at twice that at most
+      yield* paced(20)
+      assert.strictEqual(yield* limiter.rate, afterFirstSecond)
+      assert.isAtMost(afterFirstSecond, 16)
+      // back to back, the callers keep up with the limiter: it grows again
+      yield* drive(Effect.forEach(Array.from({ length: 30 }), () => limiter.limit(Effect.void)))
+      assert.isAbove(yield* limiter.rate, afterFirstSecond)
+    }))
 })
 
 describe("IdentitySync.upsert", () => {
