@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import { type FastCheck, Schema } from "effect"
 
 // ---------------------------------------------------------------------------------------------------------------------
 // field schemas
@@ -56,8 +56,63 @@ export const Tag = Schema.String.pipe(
   Schema.annotations({ identifier: "Tag" })
 )
 
-/** Free-form key/value metadata (a JSON object). */
-export const Metadata = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+/** Where `value` stops being JSON, or `undefined` if it is JSON throughout. Iterative: no depth limit. */
+const notJson = (
+  value: unknown
+): { readonly path: ReadonlyArray<PropertyKey>; readonly message: string } | undefined => {
+  type Step = { readonly value: unknown; readonly path: ReadonlyArray<PropertyKey> } | { readonly leave: object }
+  const ancestors = new Set<object>()
+  const stack: Array<Step> = [{ value, path: [] }]
+  for (let step = stack.pop(); step !== undefined; step = stack.pop()) {
+    if ("leave" in step) {
+      ancestors.delete(step.leave)
+      continue
+    }
+    const { path, value } = step
+    if (value === null || typeof value === "string" || typeof value === "boolean") continue
+    if (typeof value === "number") {
+      if (Number.isFinite(value)) continue
+      return { path, message: `must be a finite number (got ${value})` }
+    }
+    if (typeof value !== "object") return { path, message: `must be a JSON value, not ${typeof value}` }
+    if (ancestors.has(value)) return { path, message: "must not contain itself" }
+    const prototype = Object.getPrototypeOf(value)
+    if (!Array.isArray(value) && prototype !== Object.prototype && prototype !== null) {
+      return { path, message: "must be a plain object, an array, a string, a number, a boolean or null" }
+    }
+    ancestors.add(value)
+    stack.push({ leave: value })
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: [...path, i] })
+    } else {
+      for (const [key, item] of Object.entries(value).reverse()) stack.push({ value: item, path: [...path, key] })
+    }
+  }
+  return undefined
+}
+
+const jsonObject = (fc: typeof FastCheck) => fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }))
+
+/**
+ * A JSON object, checked in place: `Schema.Record` would copy it key by key, and the copy turns an own
+ * `__proto__` key (which `JSON.parse` produces) into the prototype, or drops it.
+ */
+const JsonObject = Schema.declare(
+  (u: unknown): u is { readonly [key: string]: unknown } => typeof u === "object" && u !== null && !Array.isArray(u),
+  { identifier: "JsonObject", description: "a JSON object", arbitrary: () => jsonObject }
+)
+
+/**
+ * Free-form key/value metadata: a JSON object. Values JSON cannot carry as given (`undefined`, functions,
+ * bigints, non-finite numbers, dates, maps, cycles) are refused rather than silently changed or dropped.
+ */
+export const Metadata = JsonObject.pipe(
+  Schema.filter((metadata) => notJson(metadata)),
+  Schema.annotations({ identifier: "Metadata" })
+)
+
+/** Metadata as read from an answer: JSON already, so not checked again. */
+const AnyMetadata = JsonObject
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Identity
@@ -84,7 +139,7 @@ export class Identity extends Schema.Class<Identity>("Identity")({
   email: optionalText,
   avatarUrl: optionalText.pipe(Schema.fromKey("avatar_url")),
   tags: Schema.optionalWith(Schema.Array(Schema.String), { nullable: true, default: () => [] }),
-  metadata: Schema.optionalWith(Metadata, { nullable: true, default: () => ({}) }),
+  metadata: Schema.optionalWith(AnyMetadata, { nullable: true, default: () => ({}) }),
   created: Schema.optionalWith(Schema.DateTimeUtc, { nullable: true, as: "Option" }),
   updated: Schema.optionalWith(Schema.DateTimeUtc, { nullable: true, as: "Option" }),
   workspaceId: optionalText.pipe(Schema.fromKey("workspace_id")),
@@ -92,14 +147,16 @@ export class Identity extends Schema.Class<Identity>("Identity")({
 }) {}
 
 /** The body of a single-identity answer of either generation: a flat identity or `{ identity: … }`. */
-export const IdentityResponse: Schema.Schema<Identity, typeof Identity.Encoded | { readonly identity: typeof Identity.Encoded }> =
-  Schema.Union(Identity, Schema.Struct({ identity: Identity })).pipe(
-    Schema.transform(Schema.typeSchema(Identity), {
-      strict: true,
-      decode: (body) => (body instanceof Identity ? body : body.identity),
-      encode: (identity) => identity
-    })
-  )
+export const IdentityResponse: Schema.Schema<
+  Identity,
+  typeof Identity.Encoded | { readonly identity: typeof Identity.Encoded }
+> = Schema.Union(Identity, Schema.Struct({ identity: Identity })).pipe(
+  Schema.transform(Schema.typeSchema(Identity), {
+    strict: true,
+    decode: (body) => (body instanceof Identity ? body : body.identity),
+    encode: (identity) => identity
+  })
+)
 
 // ---------------------------------------------------------------------------------------------------------------------
 // inputs
@@ -140,7 +197,7 @@ export type UpdateIdentity = typeof UpdateIdentity.Type
 /** A page size: an integer from 1 to 50. */
 export const PageLimit = Schema.Number.pipe(
   Schema.filter((n) => (Number.isInteger(n) && n >= 1 && n <= 50) || `must be an integer from 1 to 50 (got ${n})`),
-  Schema.annotations({ identifier: "PageLimit" })
+  Schema.annotations({ identifier: "PageLimit", arbitrary: () => (fc) => fc.integer({ min: 1, max: 50 }) })
 )
 
 /** A tag used as a list filter: the wire joins tags with commas, so a tag may not contain one. */

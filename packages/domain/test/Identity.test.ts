@@ -1,0 +1,390 @@
+import { assert, describe, it } from "@effect/vitest"
+import {
+  CreateIdentity,
+  Identity,
+  IdentityPage,
+  IdentityResponse,
+  ListIdentities,
+  UpdateIdentity
+} from "@orq-effect/domain/Identity"
+import { refusedInput } from "@orq-effect/domain/IdentityError"
+import { DateTime, Effect, Either, FastCheck as fc, Option, Schema } from "effect"
+
+/** Bounded runs; a generous timeout, as the suites share a small machine. */
+const props = { timeout: 60_000, fastCheck: { numRuns: 100 } }
+
+/** A seed-generation identity: flat, nullable fields, as the legacy spec's example. */
+const seedIdentity = {
+  _id: "contact_01ARZ3NDEKTSV4RRFFQ69G5FAV",
+  external_id: "user_12345",
+  display_name: null,
+  email: null,
+  avatar_url: null,
+  tags: ["premium"],
+  metadata: { plan: "pro", seats: 3 },
+  created: "2024-01-15T10:30:00.000Z",
+  updated: "2024-01-16T08:00:00.000Z"
+}
+
+/** A current-generation answer: wrapped, `workspace_id` and `metrics` present, plus fields we do not model. */
+const currentAnswer = {
+  identity: {
+    _id: "01JJ1HDHN79XAS7A01WB3HYSDB",
+    external_id: "customer_12345",
+    workspace_id: "ws_1",
+    display_name: "Jane Doe",
+    email: "jane@example.com",
+    avatar_url: "https://example.com/jane.png",
+    tags: [],
+    metadata: {},
+    created: "2025-03-01T00:00:00Z",
+    updated: "2025-03-02T00:00:00Z",
+    metrics: { total_cost: 1.25, total_tokens: 4200, total_requests: 17, error_rate: 0.05 },
+    budget: { budget_id: "b_1", limits: { amount: 10 } }
+  },
+  request_id: "extra wrapper field"
+}
+
+const decodeIdentity = Schema.decodeUnknownEither(IdentityResponse)
+
+/** The refusal of `input` by `schema`'s encoding (what `checkCreate` and friends run), as a typed error. */
+const refuse = <A, I>(schema: Schema.Schema<A, I>, input: unknown) =>
+  Schema.encodeUnknown(schema)(input, { errors: "all" }).pipe(Effect.mapError(refusedInput), Effect.flip)
+
+describe("Identity decoding", () => {
+  it("reads a seed identity with null fields", () => {
+    const identity = Either.getOrThrow(decodeIdentity(seedIdentity))
+    assert.strictEqual(identity.id, seedIdentity._id)
+    assert.strictEqual(identity.externalId, "user_12345")
+    assert.deepStrictEqual(identity.displayName, Option.none())
+    assert.deepStrictEqual(identity.email, Option.none())
+    assert.deepStrictEqual(identity.avatarUrl, Option.none())
+    assert.deepStrictEqual(identity.tags, ["premium"])
+    assert.deepStrictEqual(identity.metadata, { plan: "pro", seats: 3 })
+    assert.deepStrictEqual(identity.created.pipe(Option.map(DateTime.toEpochMillis)), Option.some(1705314600000))
+    assert.isTrue(Option.isNone(identity.workspaceId))
+    assert.isTrue(Option.isNone(identity.metrics))
+  })
+
+  it("reads a seed identity with only its ids: absent fields take their defaults", () => {
+    const identity = Either.getOrThrow(decodeIdentity({ _id: "a", external_id: "b" }))
+    assert.deepStrictEqual(identity.tags, [])
+    assert.deepStrictEqual(identity.metadata, {})
+    assert.isTrue(Option.isNone(identity.displayName))
+    assert.isTrue(Option.isNone(identity.email))
+    assert.isTrue(Option.isNone(identity.created))
+    assert.isTrue(Option.isNone(identity.updated))
+  })
+
+  it("reads null tags and metadata as empty", () => {
+    const identity = Either.getOrThrow(decodeIdentity({ _id: "a", external_id: "b", tags: null, metadata: null }))
+    assert.deepStrictEqual(identity.tags, [])
+    assert.deepStrictEqual(identity.metadata, {})
+  })
+
+  it("reads the current `{ identity }` shape with workspace_id and metrics, ignoring unknown fields", () => {
+    const identity = Either.getOrThrow(decodeIdentity(currentAnswer))
+    assert.strictEqual(identity.id, "01JJ1HDHN79XAS7A01WB3HYSDB")
+    assert.deepStrictEqual(identity.workspaceId, Option.some("ws_1"))
+    assert.deepStrictEqual(identity.displayName, Option.some("Jane Doe"))
+    assert.deepStrictEqual(identity.email, Option.some("jane@example.com"))
+    const metrics = Option.getOrThrow(identity.metrics)
+    assert.deepStrictEqual(
+      [metrics.totalCost, metrics.totalTokens, metrics.totalRequests, metrics.errorRate],
+      [1.25, 4200, 17, 0.05]
+    )
+    assert.isFalse("budget" in identity)
+  })
+
+  it("reads the flat shape with unknown extra fields", () => {
+    const identity = Either.getOrThrow(decodeIdentity({ ...seedIdentity, object: "identity", future_field: [1] }))
+    assert.strictEqual(identity.externalId, "user_12345")
+    assert.isFalse("future_field" in identity)
+  })
+
+  it("refuses answers that are not an identity", () => {
+    for (const body of [{}, { identity: null }, { _id: "a" }, { external_id: "b" }, [], "identity", null]) {
+      assert.isTrue(Either.isLeft(decodeIdentity(body)), JSON.stringify(body))
+    }
+  })
+
+  it("reads a list page `{ object: \"list\", data, has_more }`", () => {
+    const page = Schema.decodeUnknownSync(IdentityPage)({
+      object: "list",
+      data: [seedIdentity, currentAnswer.identity],
+      has_more: true
+    })
+    assert.deepStrictEqual(page.data.map((identity) => identity.externalId), ["user_12345", "customer_12345"])
+    assert.isTrue(page.hasMore)
+  })
+
+  it("refuses a page without has_more or with a broken item", () => {
+    assert.isTrue(Either.isLeft(Schema.decodeUnknownEither(IdentityPage)({ object: "list", data: [] })))
+    assert.isTrue(
+      Either.isLeft(Schema.decodeUnknownEither(IdentityPage)({ data: [{ _id: 1 }], has_more: false }))
+    )
+  })
+})
+
+describe("request bodies", () => {
+  const patchJson = (patch: UpdateIdentity) => JSON.stringify(Schema.encodeSync(UpdateIdentity)(patch))
+
+  it("a PATCH field has three states on the wire: absent, null, value", () => {
+    assert.strictEqual(patchJson({}), "{}")
+    assert.strictEqual(patchJson({ displayName: null }), `{"display_name":null}`)
+    assert.strictEqual(patchJson({ displayName: "x" }), `{"display_name":"x"}`)
+  })
+
+  it("every PATCH field can be cleared, with its snake_case name", () => {
+    assert.strictEqual(
+      patchJson({ displayName: null, email: null, avatarUrl: null, tags: null, metadata: null }),
+      `{"display_name":null,"email":null,"avatar_url":null,"tags":null,"metadata":null}`
+    )
+  })
+
+  it("a create body is the snake_case encoding", () => {
+    const body = Schema.encodeSync(CreateIdentity)({
+      externalId: "user_1",
+      displayName: "Ada",
+      email: "ada@example.com",
+      avatarUrl: "https://example.com/a.png",
+      tags: ["a", "b"],
+      metadata: { nested: { n: 1 } }
+    })
+    assert.strictEqual(
+      JSON.stringify(body),
+      `{"external_id":"user_1","display_name":"Ada","email":"ada@example.com",` +
+        `"avatar_url":"https://example.com/a.png","tags":["a","b"],"metadata":{"nested":{"n":1}}}`
+    )
+  })
+
+  it("list parameters encode to their snake_case query names", () => {
+    assert.deepStrictEqual(
+      Schema.encodeSync(ListIdentities)({ limit: 5, startingAfter: "id_1", includeMetrics: true, tags: ["x"] }),
+      { limit: 5, starting_after: "id_1", include_metrics: true, tags: ["x"] }
+    )
+  })
+})
+
+describe("invalid input is refused, naming the field", () => {
+  const cases: ReadonlyArray<readonly [string, Schema.Schema<any, any>, unknown, string]> = [
+    ["bad email on create", CreateIdentity, { externalId: "a", email: "not-an-email" }, "email"],
+    ["bad email on update", UpdateIdentity, { email: "a@b" }, "email"],
+    ["bad URL on create", CreateIdentity, { externalId: "a", avatarUrl: "not a url" }, "avatarUrl"],
+    ["bad URL on update", UpdateIdentity, { avatarUrl: "/relative.png" }, "avatarUrl"],
+    ["external_id of 0 characters", CreateIdentity, { externalId: "" }, "externalId"],
+    ["external_id of 121 characters", CreateIdentity, { externalId: "x".repeat(121) }, "externalId"],
+    ["blank external_id", CreateIdentity, { externalId: "   " }, "externalId"],
+    ["missing external_id", CreateIdentity, { displayName: "a" }, "externalId"],
+    ["limit 0", ListIdentities, { limit: 0 }, "limit"],
+    ["limit 51", ListIdentities, { limit: 51 }, "limit"],
+    ["limit 2.5", ListIdentities, { limit: 2.5 }, "limit"],
+    ["limit NaN", ListIdentities, { limit: Number.NaN }, "limit"],
+    ["non-string tag on create", CreateIdentity, { externalId: "a", tags: ["ok", 1] }, "tags"],
+    ["non-string tag on update", UpdateIdentity, { tags: [null] }, "tags"],
+    ["non-string tag on list", ListIdentities, { tags: [true] }, "tags"],
+    ["empty tag", CreateIdentity, { externalId: "a", tags: [""] }, "tags"],
+    ["tag filter with a comma", ListIdentities, { tags: ["a,b"] }, "tags"],
+    ["blank starting_after", ListIdentities, { startingAfter: " " }, "startingAfter"],
+    ["blank ending_before", ListIdentities, { endingBefore: "" }, "endingBefore"],
+    ["metadata that is not an object", UpdateIdentity, { metadata: [1] }, "metadata"]
+  ]
+  for (const [name, schema, input, field] of cases) {
+    it.effect(name, () =>
+      Effect.gen(function*() {
+        const error = yield* refuse(schema, input)
+        assert.strictEqual(error._tag, "InvalidRequest")
+        assert.strictEqual(error.field, field)
+        assert.isTrue(error.message.startsWith(`${field}`), error.message)
+        assert.isUndefined(error.status)
+      }))
+  }
+
+  it.effect("every offending field gets its own line, the value's reason kept over `Expected null`", () =>
+    Effect.gen(function*() {
+      const error = yield* refuse(UpdateIdentity, { email: "nope", avatarUrl: "nope" })
+      assert.strictEqual(error.field, "email")
+      assert.strictEqual(error.message, "email: must be a valid email address; avatarUrl: must be an absolute URL")
+    }))
+})
+
+describe("round trips (property-based)", () => {
+  /** Decoding the encoding gives back the value. */
+  const roundTrips = <A, I>(schema: Schema.Schema<A, I>) => (value: A) => {
+    assert.deepStrictEqual(Schema.decodeUnknownSync(schema)(Schema.encodeSync(schema)(value)), value)
+  }
+
+  it.prop("Identity", [Identity], ([identity]) => roundTrips(Identity)(identity), props)
+  it.prop("IdentityPage", [IdentityPage], ([page]) => roundTrips(IdentityPage)(page), props)
+  it.prop("CreateIdentity", [CreateIdentity], ([input]) => roundTrips(CreateIdentity)(input), props)
+  it.prop("UpdateIdentity", [UpdateIdentity], ([patch]) => roundTrips(UpdateIdentity)(patch), props)
+  it.prop("ListIdentities", [ListIdentities], ([params]) => roundTrips(ListIdentities)(params), props)
+
+  it.prop("an Identity read back from its `{ identity }` wrapping", [Identity], ([identity]) => {
+    const wrapped = { identity: Schema.encodeSync(Identity)(identity) }
+    assert.deepStrictEqual(Schema.decodeUnknownSync(IdentityResponse)(wrapped), identity)
+  }, props)
+
+  /** The JSON text sent is stable: decoding it and encoding again gives the same text. */
+  const wireIsStable = <A, I>(schema: Schema.Schema<A, I>) => (value: A) => {
+    const wire = JSON.stringify(Schema.encodeSync(schema)(value))
+    const again = JSON.stringify(Schema.encodeSync(schema)(Schema.decodeUnknownSync(schema)(JSON.parse(wire))))
+    assert.strictEqual(again, wire)
+  }
+
+  it.prop("CreateIdentity through JSON", [CreateIdentity], ([input]) => wireIsStable(CreateIdentity)(input), props)
+  it.prop("UpdateIdentity through JSON", [UpdateIdentity], ([patch]) => wireIsStable(UpdateIdentity)(patch), props)
+
+  const snake: Record<string, string> = {
+    displayName: "display_name",
+    avatarUrl: "avatar_url",
+    email: "email",
+    tags: "tags",
+    metadata: "metadata"
+  }
+
+  it.prop("a PATCH sends exactly the fields given, null as null", [UpdateIdentity], ([patch]) => {
+    const body: Record<string, unknown> = Schema.encodeSync(UpdateIdentity)(patch)
+    assert.deepStrictEqual(Object.keys(body).sort(), Object.keys(patch).map((key) => snake[key]).sort())
+    for (const [key, value] of Object.entries(patch)) {
+      assert.strictEqual(body[snake[key]] === null, value === null)
+    }
+  }, props)
+})
+
+describe("invalid input (property-based)", () => {
+  it.effect.prop(
+    "a string without '@' is refused as email",
+    [fc.string().filter((s) => !s.includes("@"))],
+    ([email]) =>
+      Effect.gen(function*() {
+        const error = yield* refuse(UpdateIdentity, { email })
+        assert.strictEqual(error.field, "email")
+        assert.isTrue(error.message.startsWith("email: "), error.message)
+      }),
+    props
+  )
+
+  it.effect.prop(
+    "a non-integer limit is refused",
+    [fc.double().filter((n) => !Number.isInteger(n))],
+    ([limit]) =>
+      Effect.gen(function*() {
+        const error = yield* refuse(ListIdentities, { limit })
+        assert.strictEqual(error.field, "limit")
+        assert.isTrue(error.message.startsWith("limit: "), error.message)
+      }),
+    props
+  )
+
+  it.effect.prop(
+    "an integer limit outside 1..50 is refused",
+    [fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 51 }))],
+    ([limit]) =>
+      Effect.gen(function*() {
+        const error = yield* refuse(ListIdentities, { limit })
+        assert.strictEqual(error.field, "limit")
+      }),
+    props
+  )
+
+  it.effect.prop(
+    "an external_id longer than 120 characters is refused",
+    [fc.string({ minLength: 121, maxLength: 400 })],
+    ([externalId]) =>
+      Effect.gen(function*() {
+        const error = yield* refuse(CreateIdentity, { externalId })
+        assert.strictEqual(error.field, "externalId")
+        assert.include(error.message, "at most 120")
+      }),
+    props
+  )
+
+  it.effect.prop(
+    "a tag that is not a string is refused",
+    [fc.anything().filter((value) => typeof value !== "string")],
+    ([tag]) =>
+      Effect.gen(function*() {
+        const error = yield* refuse(CreateIdentity, { externalId: "a", tags: [tag] })
+        assert.strictEqual(error.field, "tags")
+      }),
+    props
+  )
+})
+
+describe("metadata is JSON", () => {
+  const cyclic: Record<string, unknown> = { a: 1 }
+  cyclic.self = cyclic
+  const notJson: ReadonlyArray<readonly [string, Record<string, unknown>, string]> = [
+    ["a bigint", { n: 1n }, "metadata.n"],
+    ["a function", { f: () => 1 }, "metadata.f"],
+    ["a symbol", { s: Symbol("s") }, "metadata.s"],
+    ["undefined", { u: undefined }, "metadata.u"],
+    ["NaN in an array", { x: [1, Number.NaN] }, "metadata.x.1"],
+    ["a hole in an array", { x: [1, , 3] }, "metadata.x.1"],
+    ["Infinity", { deep: { er: Number.POSITIVE_INFINITY } }, "metadata.deep.er"],
+    ["a Date", { d: new Date(0) }, "metadata.d"],
+    ["a Map", { m: new Map([["k", "v"]]) }, "metadata.m"],
+    ["a cycle", cyclic, "metadata.self"] // the copy the schema makes of the top level is not the cycle's start
+  ]
+  for (const [name, metadata, at] of notJson) {
+    it.effect(`refuses ${name}, naming where`, () =>
+      Effect.gen(function*() {
+        const error = yield* refuse(CreateIdentity, { externalId: "a", metadata })
+        assert.strictEqual(error.field, "metadata")
+        assert.isTrue(error.message.startsWith(at), error.message)
+        const patchError = yield* refuse(UpdateIdentity, { metadata })
+        assert.strictEqual(patchError.field, "metadata")
+      }))
+  }
+
+  it("accepts JSON, shared (not cyclic) references included", () => {
+    const shared = { a: [1, "b", null, true] }
+    const body = Schema.encodeSync(CreateIdentity)({ externalId: "a", metadata: { x: shared, y: shared, z: -1.5 } })
+    assert.strictEqual(
+      JSON.stringify(body.metadata),
+      `{"x":{"a":[1,"b",null,true]},"y":{"a":[1,"b",null,true]},"z":-1.5}`
+    )
+  })
+
+  it("keeps an own `__proto__` key as data, in answers and in requests", () => {
+    const parsed = JSON.parse(`{"_id":"a","external_id":"b","metadata":{"__proto__":{"admin":true}}}`)
+    const identity = Schema.decodeUnknownSync(Identity)(parsed)
+    assert.isTrue(Object.hasOwn(identity.metadata, "__proto__"))
+    assert.isUndefined((identity.metadata as { readonly admin?: unknown }).admin)
+    const body = Schema.encodeSync(UpdateIdentity)({ metadata: identity.metadata })
+    assert.strictEqual(JSON.stringify(body), `{"metadata":{"__proto__":{"admin":true}}}`)
+  })
+
+  /** Any value at all, -0 left out (JSON keeps its value, not its sign). */
+  const anything = fc.anything({
+    values: [
+      fc.boolean(),
+      fc.integer(),
+      fc.double().map((n) => (n === 0 ? 0 : n)),
+      fc.string(),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.bigInt()
+    ],
+    withDate: true,
+    withMap: true,
+    withSet: true,
+    withBoxedValues: true,
+    withSparseArray: true
+  })
+
+  it.effect.prop(
+    "metadata is refused, or reaches the server exactly as given",
+    [fc.dictionary(fc.string(), anything)],
+    ([metadata]) =>
+      Schema.encode(CreateIdentity)({ externalId: "a", metadata }).pipe(
+        Effect.mapError(refusedInput),
+        Effect.match({
+          onFailure: (error) => assert.strictEqual(error.field, "metadata"),
+          onSuccess: (body) => assert.deepStrictEqual(JSON.parse(JSON.stringify(body)).metadata, metadata)
+        })
+      ),
+    props
+  )
+})
