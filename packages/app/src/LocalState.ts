@@ -84,7 +84,9 @@ const corrupt = (path: string, error: ParseResult.ParseError) => {
 }
 
 /** The identities saved at `path`, or `None` when there is no file yet. */
-export const load = (path: string): Effect.Effect<Option.Option<ReadonlyArray<Identity>>, LocalStateError, FileSystem.FileSystem> =>
+export const load = (
+  path: string
+): Effect.Effect<Option.Option<ReadonlyArray<Identity>>, LocalStateError, FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const text = yield* fs.readFileString(path).pipe(
@@ -250,12 +252,14 @@ export const store = (
     const saved = yield* load(path)
     const initial = Option.getOrElse(saved, () => [seed])
     if (Option.isNone(saved)) yield* save(path, initial)
+    // a save once started runs to the end, even if the request that caused it goes away
     const persist = (identities: ReadonlyArray<Identity>) =>
       save(path, identities).pipe(
         Effect.provideService(FileSystem.FileSystem, fs),
         Effect.provideService(Path.Path, pathService),
         Effect.tapError((error) => Console.error(`orq: ${error.message}`)),
-        Effect.orDie
+        Effect.orDie,
+        Effect.uninterruptible
       )
     return yield* IdentityStore.make(initial, { onChange: persist })
   })

@@ -98,7 +98,7 @@ describe.concurrent("orq CLI", () => {
       assert.deepStrictEqual(saved[0].displayName, Option.some("Jane Smith-Wilson"))
     }).pipe(Effect.provide(NodeContext.layer)), TIMEOUT)
 
-  it.scopedLive("create, get, list, update with clear flags, delete: readable by default, the API's wire with --json", () =>
+  it.scopedLive("create, get, list, update, delete: readable by default, the API's wire with --json", () =>
     Effect.gen(function*() {
       const { env } = yield* embedded
       const created = yield* orq([
@@ -305,7 +305,10 @@ describe.concurrent("orq CLI", () => {
       const { dir, env } = yield* embedded
       const run = yield* orq(["identities", "update", "--help"], env)
       assertOk(run)
-      assert.include(run.stdout, "$ orq identities update user_12345 --display-name \"Jane Smith-Wilson\" --tag premium")
+      assert.include(
+        run.stdout,
+        "$ orq identities update user_12345 --display-name \"Jane Smith-Wilson\" --tag premium"
+      )
       assert.deepStrictEqual(yield* fs.readDirectory(dir), [])
     }).pipe(Effect.provide(NodeContext.layer)), TIMEOUT)
 })

@@ -17,7 +17,7 @@ import {
   TransportError,
   Unauthorized
 } from "@orq-effect/domain/IdentityError"
-import { Cause, ConfigError, Duration, Effect, Layer, Option, Ref } from "effect"
+import { Cause, ConfigError, Duration, Effect, Exit, FiberId, Layer, Option, Ref } from "effect"
 import * as Cli from "../src/Cli.js"
 import * as ExitCode from "../src/cli/ExitCode.js"
 import * as LocalState from "../src/LocalState.js"
@@ -101,7 +101,10 @@ layer(NodeContext.layer)("orq commands in process", (it) => {
         [["identities", "delete", ".."], "<id>: '..' cannot be used"],
         [["identities", "update", "user_12345", "--display-name", "A", "--clear-display-name"], "--clear-display-name"],
         [["identities", "update", "user_12345", "--email", "a@b.co", "--clear-email"], "--clear-email"],
-        [["identities", "update", "user_12345", "--avatar-url", "https://a.b/c", "--clear-avatar-url"], "--clear-avatar-url"],
+        [
+          ["identities", "update", "user_12345", "--avatar-url", "https://a.b/c", "--clear-avatar-url"],
+          "--clear-avatar-url"
+        ],
         [["identities", "update", "user_12345", "--tag", "a", "--clear-tags"], "--clear-tags"],
         [["identities", "update", "user_12345", "--metadata", "{}", "--clear-metadata"], "--clear-metadata"],
         [["identities", "update", "user_12345"], "nothing to update"],
@@ -171,7 +174,9 @@ layer(NodeContext.layer)("orq commands in process", (it) => {
       ])
       assert.strictEqual(wire.display_name, null)
       assert.deepStrictEqual(wire.tags, ["a"])
-      const withMetrics = JSON.parse((yield* runWith(client, ["identities", "get", "user_2", "--include-metrics", "--json"])).out)
+      const withMetrics = JSON.parse(
+        (yield* runWith(client, ["identities", "get", "user_2", "--include-metrics", "--json"])).out
+      )
       assert.deepStrictEqual(Object.keys(withMetrics.metrics).sort(), [
         "error_rate",
         "total_cost",
@@ -188,12 +193,12 @@ layer(NodeContext.layer)("orq commands in process", (it) => {
 describe("exit codes", () => {
   it("API and transport errors are 1, with the tag, the HTTP status and the request id when known", () => {
     const cases = [
-      [new NotFound({ id: "u", message: "identity u not found", requestId: "req_1" }), "NotFound (HTTP 404, request id req_1)"],
+      [new NotFound({ id: "u", message: "u not found", requestId: "req_1" }), "NotFound (HTTP 404, request id req_1)"],
       [new Unauthorized({ status: 403, message: "forbidden" }), "Unauthorized (HTTP 403)"],
       [new Conflict({ message: "taken", requestId: "req_2" }), "Conflict (HTTP 409, request id req_2)"],
       [new InvalidRequest({ status: 422, field: "email", message: "bad" }), "InvalidRequest (HTTP 422)"],
-      [new RateLimited({ retryAfter: Duration.seconds(3), message: "slow down" }), "RateLimited (HTTP 429, retry after 3s)"],
-      [new ServerError({ status: 503, message: "down", requestId: "req_3" }), "ServerError (HTTP 503, request id req_3)"],
+      [new RateLimited({ retryAfter: Duration.seconds(3), message: "wait" }), "RateLimited (HTTP 429, retry after 3s)"],
+      [new ServerError({ status: 503, message: "x", requestId: "req_3" }), "ServerError (HTTP 503, request id req_3)"],
       [new TransportError({ reason: "Timeout", message: "no answer" }), "TransportError: no answer"],
       [new MalformedResponse({ status: 200, message: "not JSON" }), "MalformedResponse (HTTP 200)"],
       [new LocalState.LocalStateError({ path: "s.json", reason: "Io", message: "disk full" }), "LocalStateError (Io)"]
@@ -212,9 +217,39 @@ describe("exit codes", () => {
     const config = ExitCode.verdict(ConfigError.MissingData(["ORQ_API_KEY"], "Expected ORQ_API_KEY to exist"))
     assert.strictEqual(config.code, ExitCode.USAGE)
     assert.include(Option.getOrThrow(config.message), "ORQ_API_KEY")
-    const corrupt = ExitCode.verdict(new LocalState.LocalStateError({ path: "s.json", reason: "Corrupt", message: "x" }))
+    const corrupt = ExitCode.verdict(
+      new LocalState.LocalStateError({ path: "s.json", reason: "Corrupt", message: "x" })
+    )
     assert.strictEqual(corrupt.code, ExitCode.USAGE)
   })
+
+  it("the process exit code: the reported code, 130 when interrupted, 0 once serve turned signals into a stop", () => {
+    const codeOf = (exit: Exit.Exit<unknown, unknown>, onSignal: number) => {
+      let code = -1
+      ExitCode.teardown(Ref.unsafeMake(onSignal))(exit, (c) => void (code = c))
+      return code
+    }
+    assert.strictEqual(codeOf(Exit.void, ExitCode.INTERRUPTED), 0)
+    assert.strictEqual(codeOf(Exit.fail(new ExitCode.Exited({ code: 2 })), ExitCode.INTERRUPTED), 2)
+    assert.strictEqual(codeOf(Exit.die(new Error("bug")), ExitCode.INTERRUPTED), 1)
+    assert.strictEqual(codeOf(Exit.interrupt(FiberId.none), ExitCode.INTERRUPTED), 130)
+    assert.strictEqual(codeOf(Exit.interrupt(FiberId.none), ExitCode.OK), 0)
+  })
+
+  it.effect("a defect is reported as one line, never a stack trace", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const console = yield* Effect.console
+      const exit = yield* ExitCode.report(Effect.die(new Error("kaboom"))).pipe(
+        Effect.withConsole({
+          ...console,
+          error: (...parts: ReadonlyArray<unknown>) => Effect.sync(() => void lines.push(parts.join(" ")))
+        }),
+        Effect.exit
+      )
+      assert.deepStrictEqual(exit, Exit.fail(new ExitCode.Exited({ code: 1 })))
+      assert.deepStrictEqual(lines, ["orq: unexpected error: kaboom"])
+    }))
 
   it("a message from the server cannot drive the terminal", () => {
     const verdict = ExitCode.verdict(new ServerError({ status: 500, message: "boom\u001b[2J\r" }))

@@ -164,7 +164,9 @@ describe.concurrent("orq serve", () => {
       const { child, url } = yield* serve(["--state", state, "--api-key", "local-secret", "--generation", "current"])
       const get = (key: string) =>
         Effect.promise(async () => {
-          const response = await fetch(`${url}/v2/identities/user_12345`, { headers: { authorization: `Bearer ${key}` } })
+          const response = await fetch(`${url}/v2/identities/user_12345`, {
+            headers: { authorization: `Bearer ${key}` }
+          })
           return { status: response.status, body: await response.json() }
         })
       const [wrong, right] = yield* Effect.all([get("not-the-key"), get("local-secret")])

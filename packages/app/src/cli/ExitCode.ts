@@ -16,7 +16,20 @@
 import * as ValidationError from "@effect/cli/ValidationError"
 import type { Teardown } from "@effect/platform/Runtime"
 import type { IdentityError } from "@orq-effect/domain/IdentityError"
-import { Cause, ConfigError, Console, Context, Data, Duration, Effect, Exit, Option, Predicate, Ref, Schema } from "effect"
+import {
+  Cause,
+  ConfigError,
+  Console,
+  Context,
+  Data,
+  Duration,
+  Effect,
+  Exit,
+  Option,
+  Predicate,
+  Ref,
+  Schema
+} from "effect"
 import { LocalStateError } from "../LocalState.js"
 import { safe } from "./Render.js"
 
@@ -41,7 +54,9 @@ export class Exited extends Data.TaggedError("Exited")<{ readonly code: number }
  * The exit code of an interruption by signal. A command leaves the default ({@link INTERRUPTED}); `orq serve`
  * sets it to {@link OK} once listening, since SIGTERM is how a server is asked to stop.
  */
-export class SignalExitCode extends Context.Tag("@orq-effect/app/cli/SignalExitCode")<SignalExitCode, Ref.Ref<number>>() {}
+export class SignalExitCode
+  extends Context.Tag("@orq-effect/app/cli/SignalExitCode")<SignalExitCode, Ref.Ref<number>>()
+{}
 
 /** The flag or argument a field of an input comes from. */
 const FLAGS: Record<string, string> = {
@@ -58,7 +73,7 @@ const FLAGS: Record<string, string> = {
   endingBefore: "--ending-before"
 }
 
-/** `email: must be …; tags.0: must …` with each field replaced by its flag: `--email: must be …; --tag: must …`. */
+/** `email: must be …; tags.0: must …` with each field replaced by its flag: `--email: must …; --tag: must …`. */
 export const withFlags = (message: string): string =>
   message
     .split("; ")

@@ -9,7 +9,7 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import { checkCreate, checkId, checkList, checkUpdate, IdentityClient, type Service } from "@orq-effect/client"
-import type { CreateIdentity, ListIdentities, UpdateIdentity } from "@orq-effect/domain/Identity"
+import type { CreateIdentity, Identity, ListIdentities, UpdateIdentity } from "@orq-effect/domain/Identity"
 import { Console, Effect, type Layer, Option, Stream } from "effect"
 import { UsageError } from "./ExitCode.js"
 import * as Flags from "./Flags.js"
@@ -25,19 +25,25 @@ const clear = (name: string, what: string) =>
   Options.boolean(`clear-${name}`).pipe(Options.withDescription(`Clear ${what}.`))
 
 /** Refuses a value flag given together with the flag that clears the same field. */
-const exclusive = (pairs: ReadonlyArray<readonly [set: string, clear: string, setGiven: boolean, clearGiven: boolean]>) => {
+const exclusive = (
+  pairs: ReadonlyArray<readonly [set: string, clear: string, setGiven: boolean, clearGiven: boolean]>
+) => {
   const both = pairs.find(([, , setGiven, clearGiven]) => setGiven && clearGiven)
   return both === undefined
     ? Effect.void
     : Effect.fail(new UsageError({ message: `--${both[0]} and --${both[1]} cannot be used together` }))
 }
 
+/** Each command is a span (`orq identities update`, …) around the client's own spans; no attribute holds PII. */
+const traced = <Name extends string, R, E, A>(name: Name, command: Command.Command<Name, R, E, A>) =>
+  Command.transformHandler(command, (effect) => Effect.withSpan(effect, `orq identities ${name}`))
+
 /** The identities commands over the client `client` (started only once the input passed its checks). */
 export const make = <E, R>(client: Layer.Layer<IdentityClient, E, R>) => {
   const withClient = <A, E2>(use: (service: Service) => Effect.Effect<A, E2>) =>
     Effect.flatMap(IdentityClient, use).pipe(Effect.provide(client))
 
-  const print = (json: boolean) => (identity: Parameters<typeof Render.wire>[0]) =>
+  const print = (json: boolean) => (identity: Identity) =>
     Console.log(json ? Render.json(Render.wire(identity)) : Render.identityView(identity))
 
   const get = Command.make("get", {
@@ -113,13 +119,16 @@ export const make = <E, R>(client: Layer.Layer<IdentityClient, E, R>) => {
       const page = yield* withClient((service) => service.list(params))
       if (flags.json) return yield* Console.log(Render.json(Render.wirePage(page)))
       yield* Console.log(page.data.length === 0 ? "No identities." : Render.table(page.data))
-      const last = page.data.at(-1)
-      if (page.hasMore && last !== undefined) {
-        yield* Console.error(`orq: more identities: --starting-after ${Render.safe(last.id)}, or --all for every page`)
+      // the API gives no cursor: the next page starts after the last _id (or, going back, before the first)
+      const backwards = params.endingBefore !== undefined
+      const edge = backwards ? page.data.at(0) : page.data.at(-1)
+      if (page.hasMore && edge !== undefined) {
+        const flag = backwards ? "--ending-before" : "--starting-after"
+        yield* Console.error(`orq: more identities: ${flag} ${Render.safe(edge.id)}, or --all for every page`)
       }
     })).pipe(
       Command.withDescription(Flags.help(
-        "List identities, one page at a time (newest last), or every page with --all.",
+        "List identities, one page at a time, or every page with --all.",
         "orq identities list --limit 20 --tag premium",
         "orq identities list --search jane --all --json"
       ))
@@ -220,6 +229,12 @@ export const make = <E, R>(client: Layer.Layer<IdentityClient, E, R>) => {
       "Read and change identities of orq.ai, or of the embedded local orq when ORQ_API_KEY is not set.",
       "orq identities get user_12345"
     )),
-    Command.withSubcommands([get, list, create, update, delete_])
+    Command.withSubcommands([
+      traced("get", get),
+      traced("list", list),
+      traced("create", create),
+      traced("update", update),
+      traced("delete", delete_)
+    ])
   )
 }
