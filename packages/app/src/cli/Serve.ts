@@ -56,7 +56,10 @@ export const command = Command.make("serve", {
     const signalExitCode = yield* SignalExitCode
     yield* Effect.scoped(Effect.gen(function*() {
       // added first, so it runs last: after the listener closed and the state file was released
-      yield* Effect.addFinalizer(() => Console.error("orq serve: stopped"))
+      const listening = yield* Ref.make(false)
+      yield* Effect.addFinalizer(() =>
+        Effect.whenEffect(Console.error("orq serve: stopped"), Ref.get(listening))
+      )
       const store = yield* LocalState.store(flags.state)
       const url = yield* FakeOrq.start({
         store,
@@ -66,6 +69,7 @@ export const command = Command.make("serve", {
         port: flags.port
       })
       yield* Ref.set(signalExitCode, OK)
+      yield* Ref.set(listening, true)
       yield* Console.log(`orq serve: listening on ${url}`)
       yield* Console.error(
         `orq serve: state in ${flags.state}, ${flags.generation} wire, ` +
