@@ -110,8 +110,9 @@ export const make = (initial: Iterable<Identity> = [], options: StoreOptions = {
       writes.withPermits(1)(
         Effect.gen(function*() {
           const [result, next] = yield* change(yield* Ref.get(state))
-          yield* Ref.set(state, next)
+          // persist first: a failed save must not leave memory ahead of what was saved
           yield* onChange(next)
+          yield* Ref.set(state, next)
           return result
         })
       )
