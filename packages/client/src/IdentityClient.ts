@@ -31,6 +31,7 @@ import {
   type ConfigError,
   Context,
   Effect,
+  HashSet,
   identity,
   Layer,
   Option,
@@ -92,7 +93,13 @@ export interface Options {
 // input checks: refused before any I/O
 // ---------------------------------------------------------------------------------------------------------------------
 
-/** Checks an identity reference: a blank id, or `.` / `..` (which URL resolution would swallow), is refused. */
+/** A UTF-16 surrogate not part of a pair: such a string has no UTF-8 form, so no URL. */
+const LONE_SURROGATE = /\p{Surrogate}/u
+
+/**
+ * Checks an identity reference: a blank id, `.` / `..` (which URL resolution would swallow), or a string with a
+ * lone surrogate (which cannot be percent-encoded) is refused.
+ */
 export const checkId = (id: string, field = "id"): Effect.Effect<string, InvalidRequest> => {
   if (typeof id !== "string" || id.trim().length === 0) {
     return Effect.fail(new InvalidRequest({ field, message: `${field}: must not be empty or blank` }))
@@ -100,12 +107,19 @@ export const checkId = (id: string, field = "id"): Effect.Effect<string, Invalid
   if (id === "." || id === "..") {
     return Effect.fail(new InvalidRequest({ field, message: `${field}: '${id}' cannot be used as an identity id` }))
   }
+  if (LONE_SURROGATE.test(id)) {
+    return Effect.fail(
+      new InvalidRequest({ field, message: `${field}: must be well-formed Unicode (it has a lone surrogate)` })
+    )
+  }
   return Effect.succeed(id)
 }
 
-const encodeCreate = Schema.encode(CreateIdentity)
-const encodeUpdate = Schema.encode(UpdateIdentity)
-const encodeList = Schema.encode(ListIdentities)
+/** Every offending field is reported, not only the first. */
+const allErrors = { errors: "all" } as const
+const encodeCreate = Schema.encode(CreateIdentity, allErrors)
+const encodeUpdate = Schema.encode(UpdateIdentity, allErrors)
+const encodeList = Schema.encode(ListIdentities, allErrors)
 
 /** Checks a create input against the schema; the result is the wire body. */
 export const checkCreate = (input: CreateIdentity) => Effect.mapError(encodeCreate(input), refusedInput)
@@ -132,8 +146,8 @@ export const checkList = (params: ListIdentities) =>
 // answers
 // ---------------------------------------------------------------------------------------------------------------------
 
-const decodeIdentity = Schema.decodeUnknown(Schema.parseJson(IdentityResponse))
-const decodePage = Schema.decodeUnknown(Schema.parseJson(IdentityPage))
+const decodeIdentity = Schema.decodeUnknown(IdentityResponse)
+const decodePage = Schema.decodeUnknown(IdentityPage)
 
 /** A short reason a body did not decode, naming paths, never values (bodies may hold PII). */
 const reasonOf = (error: ParseResult.ParseError): string =>
@@ -151,17 +165,28 @@ interface Answer {
   readonly body: string
 }
 
+/**
+ * Decodes a 2xx body. A body that is not JSON is said so without quoting it (the parser's message quotes the
+ * body, which may hold PII or an echoed secret); `redact` scrubs what the schema's reason may still quote.
+ */
 const decodeWith = <A>(
-  decode: (text: string) => Effect.Effect<A, ParseResult.ParseError>,
+  decode: (json: unknown) => Effect.Effect<A, ParseResult.ParseError>,
   what: string
 ) =>
-(answer: Answer): Effect.Effect<A, MalformedResponse> =>
-  Effect.mapError(decode(answer.body), (error) =>
+(answer: Answer, redact: (text: string) => string): Effect.Effect<A, MalformedResponse> => {
+  const malformed = (reason: string) =>
     new MalformedResponse({
       status: answer.status,
-      message: `the ${answer.status} answer is not ${what}: ${reasonOf(error)}`,
+      message: `the ${answer.status} answer is not ${what}: ${reason}`,
       requestId: answer.headers["x-request-id"]
-    }))
+    })
+  return Effect.try({
+    try: (): unknown => JSON.parse(answer.body),
+    catch: () => malformed(answer.body.trim().length === 0 ? "the body is empty" : "the body is not JSON")
+  }).pipe(
+    Effect.flatMap((json) => Effect.mapError(decode(json), (error) => malformed(redact(reasonOf(error)))))
+  )
+}
 
 const asIdentity = decodeWith(decodeIdentity, "an identity")
 const asPage = decodeWith(decodePage, "a page of identities")
@@ -173,20 +198,38 @@ const causeMessage = (cause: unknown): string =>
     ? (cause.cause instanceof Error ? `${cause.message}: ${cause.cause.message}` : cause.message)
     : String(cause)
 
-/** Every identity `list` yields for `params`, page after page, each page starting after the last `_id`. */
+/**
+ * Every identity `list` yields for `params`, page after page, each page starting after the last `_id`. A page
+ * whose last `_id` was already followed (a server ignoring `starting_after`) ends the stream with
+ * `MalformedResponse` instead of looping forever.
+ */
 export const paginate = (
   list: Service["list"],
   params: StreamIdentities
 ): Stream.Stream<Identity, IdentityError> =>
-  Stream.paginateChunkEffect(Option.none<string>(), (cursor) =>
-    list(Option.match(cursor, { onNone: () => params, onSome: (startingAfter) => ({ ...params, startingAfter }) }))
-      .pipe(Effect.map((page) => {
-        const last = page.data.at(-1)
-        return [
-          Chunk.fromIterable(page.data),
-          page.hasMore && last !== undefined ? Option.some(Option.some(last.id)) : Option.none()
-        ] as const
-      })))
+  Stream.paginateChunkEffect(
+    { cursor: Option.none<string>(), followed: HashSet.empty<string>() },
+    ({ cursor, followed }) =>
+      list(Option.match(cursor, { onNone: () => params, onSome: (startingAfter) => ({ ...params, startingAfter }) }))
+        .pipe(Effect.flatMap((page) => {
+          const last = page.data.at(-1)
+          if (!page.hasMore || last === undefined) return Effect.succeed([Chunk.fromIterable(page.data), Option.none()])
+          if (HashSet.has(followed, last.id)) {
+            return Effect.fail(
+              new MalformedResponse({
+                status: 200,
+                message: `the page after ${
+                  Option.getOrElse(cursor, () => "the start")
+                } ends at ${last.id} again: the server did not follow starting_after`
+              })
+            )
+          }
+          return Effect.succeed([
+            Chunk.fromIterable(page.data),
+            Option.some({ cursor: Option.some(last.id), followed: HashSet.add(followed, last.id) })
+          ])
+        }))
+  )
 
 // ---------------------------------------------------------------------------------------------------------------------
 // constructors
@@ -197,6 +240,9 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
   Effect.gen(function*() {
     const baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "")
     const keyIsBlank = Redacted.value(options.apiKey).trim().length === 0
+    /** Scrubs the API key from text the server or the transport produced (a server may echo the header). */
+    const redact = (text: string): string =>
+      keyIsBlank ? text : text.replaceAll(Redacted.value(options.apiKey), "<redacted>")
     const httpClient = (yield* HttpClient.HttpClient).pipe(
       HttpClient.mapRequest((request) =>
         request.pipe(
@@ -215,16 +261,18 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         message: `the ${response.status} answer is larger than ${MAX_RESPONSE_BYTES} bytes`,
         requestId: response.headers["x-request-id"]
       })
-      const broken = (cause: unknown) =>
+      const broken = (error: HttpClientError.ResponseError) =>
         new TransportError({
           reason: "Connection",
-          message: `the connection broke while reading the ${response.status} answer: ${causeMessage(cause)}`
+          message: redact(
+            `the connection broke while reading the ${response.status} answer: ${causeMessage(error.cause ?? error)}`
+          )
         })
       if (declared > MAX_RESPONSE_BYTES) return Effect.fail(tooLarge)
-      if (Number.isFinite(declared)) return Effect.mapError(response.text, (error) => broken(error.cause))
-      // no declared length: count the bytes as they come
+      // count the bytes as they come, declared length or not: a compressed body may inflate past its length
       return response.stream.pipe(
-        Stream.mapError((error): IdentityError => broken(error.cause)),
+        // no body at all (a 204, or `null` from a web Response) reads as an empty one
+        Stream.catchAll((error) => error.reason === "EmptyBody" ? Stream.empty : Stream.fail(broken(error))),
         Stream.mapAccumEffect(0, (size, chunk): Effect.Effect<[number, Uint8Array], IdentityError> =>
           size + chunk.length > MAX_RESPONSE_BYTES
             ? Effect.fail(tooLarge)
@@ -239,12 +287,13 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       subject: ErrorResponse.Subject
     ): Effect.Effect<never, IdentityError> =>
       Effect.flatMap(
-        Effect.zip(readBody(response), Clock.currentTimeMillis),
+        // the status says what went wrong: a body too large or cut short only loses the server's message
+        Effect.zip(Effect.orElseSucceed(readBody(response), () => ""), Clock.currentTimeMillis),
         ([body, nowMillis]) =>
           Effect.fail(ErrorResponse.fromStatus({
             status: response.status,
             headers: response.headers,
-            body,
+            body: redact(body),
             subject,
             nowMillis
           }))
@@ -271,9 +320,9 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
             return Effect.fail(
               new TransportError({
                 reason: timeout ? "Timeout" : "Connection",
-                message: `${describe(error.request)}: ${
+                message: redact(`${describe(error.request)}: ${
                   timeout ? error.description ?? "timed out" : causeMessage(error.cause ?? error.description)
-                }`
+                }`)
               })
             )
           }
@@ -281,7 +330,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
             new InvalidRequest({
               field: error.reason === "InvalidUrl" ? "baseUrl" : "input",
               message: error.reason === "InvalidUrl"
-                ? `baseUrl: not a valid URL (${baseUrl})`
+                ? redact(`baseUrl: not a valid URL (${baseUrl})`)
                 : `the request body could not be encoded`
             })
           )
@@ -326,14 +375,14 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
             { id }
           )
         ),
-        Effect.flatMap(asIdentity),
+        Effect.flatMap((answer) => asIdentity(answer, redact)),
         withSpan("retrieve", id)
       )
 
     const update = (id: string, patch: UpdateIdentity) =>
       Effect.zipRight(checkId(id), checkUpdate(patch)).pipe(
         Effect.flatMap((body) => send(jsonBody(HttpClientRequest.patch(path(id)), body), { id })),
-        Effect.flatMap(asIdentity),
+        Effect.flatMap((answer) => asIdentity(answer, redact)),
         withSpan("update", id)
       )
 
@@ -344,7 +393,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
             externalId: input.externalId
           })
         ),
-        Effect.flatMap(asIdentity),
+        Effect.flatMap((answer) => asIdentity(answer, redact)),
         withSpan("create")
       )
 
@@ -372,7 +421,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
             { id: query.starting_after ?? query.ending_before }
           )
         ),
-        Effect.flatMap(asPage),
+        Effect.flatMap((answer) => asPage(answer, redact)),
         withSpan("list")
       )
 
