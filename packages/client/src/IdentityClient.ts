@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -174,11 +175,12 @@ const decodeWith = <A>(
   what: string
 ) =>
 (answer: Answer, redact: (text: string) => string): Effect.Effect<A, MalformedResponse> => {
+  const requestId = answer.headers["x-request-id"]
   const malformed = (reason: string) =>
     new MalformedResponse({
       status: answer.status,
       message: `the ${answer.status} answer is not ${what}: ${reason}`,
-      requestId: answer.headers["x-request-id"]
+      requestId: requestId === undefined ? undefined : redact(requestId)
     })
   return Effect.try({
     try: (): unknown => JSON.parse(answer.body),
@@ -243,6 +245,11 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     /** Scrubs the API key from text the server or the transport produced (a server may echo the header). */
     const redact = (text: string): string =>
       keyIsBlank ? text : text.replaceAll(Redacted.value(options.apiKey), "<redacted>")
+    /** The answer's headers, the key scrubbed from `x-request-id` (copied into every error). */
+    const scrubbed = (headers: Headers.Headers): Headers.Headers => {
+      const requestId = headers["x-request-id"]
+      return requestId === undefined ? headers : Headers.set(headers, "x-request-id", redact(requestId))
+    }
     const httpClient = (yield* HttpClient.HttpClient).pipe(
       HttpClient.mapRequest((request) =>
         request.pipe(
@@ -259,7 +266,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       const tooLarge = new MalformedResponse({
         status: response.status,
         message: `the ${response.status} answer is larger than ${MAX_RESPONSE_BYTES} bytes`,
-        requestId: response.headers["x-request-id"]
+        requestId: scrubbed(response.headers)["x-request-id"]
       })
       const broken = (error: HttpClientError.ResponseError) =>
         new TransportError({
@@ -292,7 +299,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         ([body, nowMillis]) =>
           Effect.fail(ErrorResponse.fromStatus({
             status: response.status,
-            headers: response.headers,
+            headers: scrubbed(response.headers),
             body: redact(body),
             subject,
             nowMillis
@@ -311,7 +318,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
               new MalformedResponse({
                 status: error.response.status,
                 message: `the ${error.response.status} answer could not be read`,
-                requestId: error.response.headers["x-request-id"]
+                requestId: scrubbed(error.response.headers)["x-request-id"]
               })
             )
         case "RequestError":

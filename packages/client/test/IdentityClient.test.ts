@@ -901,6 +901,24 @@ describe("the API key never shows in an error", () => {
       )]
   ]
 
+  /** The key echoed as the request id, on an error status, a malformed 2xx and an oversized 2xx. */
+  const echoedAsRequestId = (status: number, body: string, headers: Record<string, string> = {}): Reply => (sent) =>
+    Effect.sync(() =>
+      new Response(body, { status, headers: { "x-request-id": String(sent.headers.authorization), ...headers } })
+    )
+  for (const [name, reply] of [
+    ["x-request-id on a 404", echoedAsRequestId(404, "{}")],
+    ["x-request-id on a malformed 200", echoedAsRequestId(200, "{}")],
+    ["x-request-id on a 200 too large", echoedAsRequestId(200, "{}", { "content-length": "99999999999" })]
+  ] as const) {
+    it.effect(name, () =>
+      Effect.gen(function*() {
+        const { client } = yield* setup(reply)
+        const error = yield* failure(client.retrieve("id_1"))
+        assert.strictEqual("requestId" in error ? error.requestId : undefined, "Bearer <redacted>")
+      }))
+  }
+
   for (const [name, reply] of echoes) {
     it.effect(name, () =>
       Effect.gen(function*() {
