@@ -34,6 +34,7 @@ interface Size {
 }
 
 const packageOf = (path: string): string => {
+  if (path.endsWith("entry.ts")) return "(entry)"
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules)/.exec(path)
   if (match !== null) return match[1]
   const workspace = /packages\/([^/]+)\//.exec(path)

@@ -56,11 +56,18 @@ export interface Child<A> {
   readonly stop: () => void
 }
 
-/** Starts `script` (a .ts file of this folder) under tsx with `args`; resolves once it sent its first message. */
-export const startChild = <A>(script: string, args: ReadonlyArray<string> = []): Promise<Child<A>> =>
+/**
+ * Starts `script` (a .ts file of this folder) under tsx with `args` and extra node `flags`; resolves once it sent
+ * its first message.
+ */
+export const startChild = <A>(
+  script: string,
+  args: ReadonlyArray<string> = [],
+  flags: ReadonlyArray<string> = []
+): Promise<Child<A>> =>
   new Promise((resolve, reject) => {
     const child = fork(here(script), [...args], {
-      execArgv: ["--import", "tsx"],
+      execArgv: ["--import", "tsx", ...flags],
       stdio: ["ignore", "inherit", "inherit", "ipc"]
     })
     child.once("error", reject)

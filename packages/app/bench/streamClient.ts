@@ -15,6 +15,14 @@ export interface StreamResult {
   readonly cpuSeconds: number
   readonly baselineRss: number
   readonly peakRss: number
+  /** The heap in use before the stream and after it, each after a full GC (when run with `--expose-gc`). */
+  readonly baselineHeap: number
+  readonly finalHeap: number
+}
+
+const fullGc = () => {
+  const gc: unknown = Reflect.get(globalThis, "gc")
+  if (typeof gc === "function") gc()
 }
 
 const main = async (baseUrl: string, page: number): Promise<StreamResult> => {
@@ -31,6 +39,8 @@ const main = async (baseUrl: string, page: number): Promise<StreamResult> => {
     const client = await runtime.runPromise(IdentityClient)
     // warm up: one page, so that the baseline includes the loaded code and an open connection
     await runtime.runPromise(client.list({ limit: page }))
+    fullGc()
+    const baselineHeap = process.memoryUsage().heapUsed
     const baselineRss = process.memoryUsage().rss
     let peakRss = baselineRss
     const sampler = setInterval(() => {
@@ -43,7 +53,9 @@ const main = async (baseUrl: string, page: number): Promise<StreamResult> => {
     const used = process.cpuUsage(cpu)
     clearInterval(sampler)
     peakRss = Math.max(peakRss, process.memoryUsage().rss)
-    return { count, seconds, cpuSeconds: (used.user + used.system) / 1e6, baselineRss, peakRss }
+    fullGc()
+    const finalHeap = process.memoryUsage().heapUsed
+    return { count, seconds, cpuSeconds: (used.user + used.system) / 1e6, baselineRss, peakRss, baselineHeap, finalHeap }
   } finally {
     await runtime.dispose()
   }

@@ -9,7 +9,7 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Undici7 from "@effect/platform-node/Undici"
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Orq } from "@orq-ai/node-4.9.4"
-import { IdentityClient } from "@orq-effect/client"
+import { IdentityClient, layer as clientLayer } from "@orq-effect/client"
 import { Duration, Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import * as Undici6 from "undici"
 import * as IdentitiesLive from "../src/IdentitiesLive.js"
@@ -139,6 +139,11 @@ const contenders = (baseUrl: string): ReadonlyArray<Contender> => {
     effectContender("ours (layerUndici)", oursLayer(baseUrl, NodeHttpClient.layerUndici), withClient(oursUpdate)),
     effectContender("ours (lean undici)", oursLayer(baseUrl, UndiciHttpClient.layer), withClient(oursUpdate)),
     effectContender(
+      "ours without RetryPolicy (layerUndici)",
+      clientLayer({ apiKey: Redacted.make(API_KEY), baseUrl }).pipe(Layer.provide(NodeHttpClient.layerUndici)),
+      withClient(oursUpdate)
+    ),
+    effectContender(
       "ours + OTel spans (layerUndici)",
       Layer.merge(
         oursLayer(baseUrl, NodeHttpClient.layerUndici),
@@ -162,6 +167,7 @@ const CLAIMS: ReadonlyArray<readonly [string, string, string, number | undefined
   ["ours / raw undici 7", "ours (layerUndici)", "raw undici 7 (request)", 0.5],
   ["ours / raw undici 6", "ours (layerUndici)", "raw undici 6 (request)", undefined],
   ["ours+OTel / ours", "ours + OTel spans (layerUndici)", "ours (layerUndici)", undefined],
+  ["ours without RetryPolicy / bare", "ours without RetryPolicy (layerUndici)", "bare HttpClient (layerUndici)", undefined],
   ["lean: ours / bare (layerUndici)", "ours (lean undici)", "bare HttpClient (layerUndici)", undefined],
   ["lean: ours / raw undici 7", "ours (lean undici)", "raw undici 7 (request)", undefined],
   ["lean bare / layerUndici bare", "bare HttpClient (lean undici)", "bare HttpClient (layerUndici)", undefined]
