@@ -4,10 +4,23 @@
  *
  * @since 0.1.0
  */
-import { Duration, Option } from "effect"
 import type * as Headers from "@effect/platform/Headers"
+import { Duration, Option } from "effect"
 
 const SECONDS = /^\s*(\d+(?:\.\d+)?)\s*$/
+
+/** asctime (`Sun Nov  6 08:49:37 1994`): an HTTP date without a zone, which is GMT. */
+const ASCTIME = /^\s*[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}\s*$/
+
+/** A date with a time of day and an explicit zone: IMF-fixdate, RFC 850, or ISO 8601 as some servers send. */
+const ZONED = /\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:GMT|UTC|Z|[+-]\d{2}:?\d{2})\s*$/i
+
+/**
+ * The epoch milliseconds of an HTTP date, or `NaN`. `Date.parse` alone is too lenient (`-1` or `soon 12` are
+ * dates to it) and reads a zone-less date as local time.
+ */
+const parseDate = (value: string): number =>
+  ASCTIME.test(value) ? Date.parse(`${value.trim()} GMT`) : ZONED.test(value) ? Date.parse(value) : Number.NaN
 
 /** The wait asked for by `headers`, relative to `nowMillis` for an HTTP date; `None` when absent or unreadable. */
 export const parse = (headers: Headers.Headers, nowMillis: number): Option.Option<Duration.Duration> => {
@@ -19,7 +32,7 @@ export const parse = (headers: Headers.Headers, nowMillis: number): Option.Optio
   if (value === undefined) return Option.none()
   const seconds = SECONDS.exec(value)
   if (seconds !== null) return Option.some(Duration.millis(Math.round(Number(seconds[1]) * 1000)))
-  const date = Date.parse(value)
+  const date = parseDate(value)
   if (Number.isNaN(date)) return Option.none()
   return Option.some(Duration.millis(Math.max(0, date - nowMillis)))
 }
