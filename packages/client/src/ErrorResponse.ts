@@ -51,11 +51,12 @@ export const parseMessage = (body: string): string | undefined => {
   return /<html|<!doctype/i.test(body) ? "the server answered with an HTML page" : shorten(body)
 }
 
+const NUMBER = /^\s*-?\d+(?:\.\d+)?\s*$/
+
+/** A numeric header; an empty or blank one is absent, not `0` (which `Number("")` would give). */
 const numberHeader = (headers: Headers.Headers, name: string): number | undefined => {
   const value = headers[name]
-  if (value === undefined) return undefined
-  const n = Number(value)
-  return Number.isFinite(n) ? n : undefined
+  return value !== undefined && NUMBER.test(value) ? Number(value) : undefined
 }
 
 /** The typed error of an answer with a non-2xx `status`. */
