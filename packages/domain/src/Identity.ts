@@ -13,8 +13,18 @@ import { type FastCheck, Schema } from "effect"
 // field schemas
 // ---------------------------------------------------------------------------------------------------------------------
 
+/**
+ * Refuses a lone UTF-16 surrogate in a string bound for a URL: it has no UTF-8 form (`URLSearchParams` would
+ * silently send U+FFFD instead, and `encodeURIComponent` throws).
+ */
+const wellFormed = <S extends Schema.Schema<string, string>>(self: S) =>
+  self.pipe(Schema.filter((s) => !/\p{Surrogate}/u.test(s) || "must be well-formed Unicode (it has a lone surrogate)"))
+
+/** A string that can go into a URL. */
+export const UrlSafeString = Schema.String.pipe(wellFormed, Schema.annotations({ identifier: "UrlSafeString" }))
+
 /** An identity reference: its `_id` or its `external_id`. Non-blank. */
-export const IdentityId = Schema.String.pipe(
+export const IdentityId = UrlSafeString.pipe(
   Schema.filter((s) => s.trim().length > 0 || "must not be empty or blank"),
   Schema.annotations({ identifier: "IdentityId" })
 )
@@ -202,6 +212,7 @@ export const PageLimit = Schema.Number.pipe(
 
 /** A tag used as a list filter: the wire joins tags with commas, so a tag may not contain one. */
 export const TagFilter = Tag.pipe(
+  wellFormed,
   Schema.filter((s) => !s.includes(",") || "must not contain ','")
 )
 
@@ -210,7 +221,7 @@ export const ListIdentities = Schema.Struct({
   limit: Schema.optionalWith(PageLimit, { exact: true }),
   startingAfter: Schema.optionalWith(IdentityId, { exact: true }).pipe(Schema.fromKey("starting_after")),
   endingBefore: Schema.optionalWith(IdentityId, { exact: true }).pipe(Schema.fromKey("ending_before")),
-  search: Schema.optionalWith(Schema.String, { exact: true }),
+  search: Schema.optionalWith(UrlSafeString, { exact: true }),
   tags: Schema.optionalWith(Schema.Array(TagFilter), { exact: true }),
   includeMetrics: Schema.optionalWith(Schema.Boolean, { exact: true }).pipe(Schema.fromKey("include_metrics"))
 }).annotations({ identifier: "ListIdentities" })

@@ -187,7 +187,11 @@ describe("invalid input is refused, naming the field", () => {
     ["tag filter with a comma", ListIdentities, { tags: ["a,b"] }, "tags"],
     ["blank starting_after", ListIdentities, { startingAfter: " " }, "startingAfter"],
     ["blank ending_before", ListIdentities, { endingBefore: "" }, "endingBefore"],
-    ["metadata that is not an object", UpdateIdentity, { metadata: [1] }, "metadata"]
+    ["metadata that is not an object", UpdateIdentity, { metadata: [1] }, "metadata"],
+    // a lone surrogate has no UTF-8 form: the query string would silently carry U+FFFD instead
+    ["a cursor with a lone surrogate", ListIdentities, { startingAfter: "id_\uD800" }, "startingAfter"],
+    ["a search with a lone surrogate", ListIdentities, { search: "\uDC00jo" }, "search"],
+    ["a tag filter with a lone surrogate", ListIdentities, { tags: ["ok", "a\uD83D"] }, "tags"]
   ]
   for (const [name, schema, input, field] of cases) {
     it.effect(name, () =>
