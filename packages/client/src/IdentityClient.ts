@@ -32,6 +32,7 @@ import {
   type ConfigError,
   Context,
   Effect,
+  FiberRef,
   HashSet,
   identity,
   Layer,
@@ -201,6 +202,20 @@ const causeMessage = (cause: unknown): string =>
     : String(cause)
 
 /**
+ * The platform's HTTP span records the full URL and query: a `search` (a name or an email) would land in span
+ * attributes. Such requests are not traced at the HTTP level (the `IdentityClient.list` span remains); the
+ * predicate already in place is kept for the others.
+ */
+const withoutSearchSpans = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
+  HttpClient.transformResponse(client, (effect) =>
+    Effect.flatMap(FiberRef.get(HttpClient.currentTracerDisabledWhen), (disabled) =>
+      Effect.locally(
+        effect,
+        HttpClient.currentTracerDisabledWhen,
+        (request) => disabled(request) || request.urlParams.some(([key]) => key === "search")
+      )))
+
+/**
  * Every identity `list` yields for `params`, page after page, each page starting after the last `_id`. A page
  * whose last `_id` was already followed (a server ignoring `starting_after`) ends the stream with
  * `MalformedResponse` instead of looping forever.
@@ -258,6 +273,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           HttpClientRequest.acceptJson
         )
       ),
+      withoutSearchSpans,
       options.transformClient ?? identity
     )
 

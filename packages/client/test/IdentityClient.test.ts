@@ -17,7 +17,8 @@ import {
   Redacted,
   Ref,
   Stream,
-  TestClock
+  TestClock,
+  Tracer
 } from "effect"
 import {
   checkCreate,
@@ -927,4 +928,54 @@ describe("the API key never shows in an error", () => {
         yield* failure(client.retrieve("id_1"))
       }))
   }
+})
+
+// ---------------------------------------------------------------------------------------------------------------------
+// spans
+// ---------------------------------------------------------------------------------------------------------------------
+
+describe("spans", () => {
+  /** Runs `effect` with the current tracer, keeping every span it starts. */
+  const traced = <A, E>(effect: Effect.Effect<A, E>) =>
+    Effect.gen(function*() {
+      const native = yield* Effect.tracer
+      const spans: Array<Tracer.Span> = []
+      const recording = Tracer.make({
+        span: (...args) => {
+          const span = native.span(...args)
+          spans.push(span)
+          return span
+        },
+        context: native.context
+      })
+      yield* Effect.exit(Effect.withTracer(effect, recording))
+      return spans
+    })
+
+  const pii = ["ada@example.com", "Ada Lovelace", "123-45-6789"]
+
+  it.effect("no email, name, search or metadata in any span attribute; the id is there", () =>
+    Effect.gen(function*() {
+      const { client } = yield* setup(json(200, { object: "list", data: [], has_more: false }))
+      const spans = yield* traced(Effect.all([
+        client.create({ externalId: "user_1", email: pii[0], displayName: pii[1], metadata: { ssn: pii[2] } }),
+        client.update("user_1", { email: pii[0], displayName: pii[1], metadata: { ssn: pii[2] } }),
+        client.list({ search: pii[0] }),
+        Stream.runDrain(client.stream({ search: pii[1] }))
+      ], { mode: "either" }))
+      assert.isAbove(spans.length, 4)
+      for (const span of spans) {
+        for (const [key, value] of span.attributes) {
+          // as written, and as a URL would carry it
+          const texts = [String(value), decodeURIComponent(String(value).replaceAll("+", " "))]
+          for (const text of texts) {
+            for (const secret of [...pii, KEY]) assert.notInclude(text, secret, `${span.name} ${key}`)
+          }
+        }
+      }
+      const update = spans.find((span) => span.name === "IdentityClient.update")
+      assert.strictEqual(update?.attributes.get("orq.identity.id"), "user_1")
+      // requests without a search keep their HTTP span
+      assert.isTrue(spans.some((span) => span.name === "http.client PATCH"))
+    }))
 })
