@@ -1,0 +1,50 @@
+import { assert, describe, it } from "@effect/vitest"
+import { IdentityError, InvalidRequest, NotFound, RateLimited, refusedInput } from "@orq-effect/domain/IdentityError"
+import { Duration, Effect, Schema } from "effect"
+
+describe("IdentityError", () => {
+  it.prop("every error survives its schema's encoding (e.g. over RPC)", [IdentityError], ([error]) => {
+    const back = Schema.decodeUnknownSync(IdentityError)(Schema.encodeSync(IdentityError)(error))
+    assert.strictEqual(back._tag, error._tag)
+    assert.deepStrictEqual(back, error)
+  }, { fastCheck: { numRuns: 100 } })
+
+  it.effect("errors are yieldable and matchable by tag", () =>
+    Effect.gen(function*() {
+      const id = yield* Effect.gen(function*() {
+        return yield* new NotFound({ id: "a", message: "gone" })
+      }).pipe(Effect.catchTag("NotFound", (error) => Effect.succeed(error.id)))
+      assert.strictEqual(id, "a")
+    }))
+
+  it("a RateLimited keeps its wait as a Duration", () => {
+    const error = new RateLimited({ retryAfter: Duration.millis(1500), message: "slow down" })
+    assert.strictEqual(Duration.toMillis(error.retryAfter ?? Duration.zero), 1500)
+  })
+})
+
+describe("refusedInput", () => {
+  const refuse = <A, I>(schema: Schema.Schema<A, I>, input: unknown): InvalidRequest =>
+    Effect.runSync(Effect.flip(Effect.mapError(Schema.decodeUnknown(schema)(input, { errors: "all" }), refusedInput)))
+
+  it("names the first offending field, one line per field", () => {
+    const error = refuse(Schema.Struct({ a: Schema.String, b: Schema.Number }), { a: 1, b: "x" })
+    assert.strictEqual(error.field, "a")
+    assert.strictEqual(error.message, "a: Expected string, actual 1; b: Expected number, actual \"x\"")
+    assert.isUndefined(error.status)
+  })
+
+  it("keeps the reason of a nullable field's value, not `Expected null`", () => {
+    const error = refuse(Schema.Struct({ n: Schema.NullOr(Schema.Number.pipe(Schema.positive())) }), { n: -1 })
+    assert.strictEqual(error.field, "n")
+    assert.notInclude(error.message, "Expected null")
+  })
+
+  it("names the top-level field of a nested path, and `input` for the whole value", () => {
+    const nested = refuse(Schema.Struct({ tags: Schema.Array(Schema.String) }), { tags: ["ok", 2] })
+    assert.strictEqual(nested.field, "tags")
+    assert.isTrue(nested.message.startsWith("tags.1: "), nested.message)
+    const whole = refuse(Schema.Struct({ a: Schema.String }), "not an object")
+    assert.strictEqual(whole.field, "input")
+  })
+})
