@@ -188,40 +188,47 @@ describe("the API key never leaks", () => {
       assertNothingLeaked(seen)
     }).pipe(Effect.scoped), { timeout: 60_000 })
 
-  // KNOWN LEAK (packages/client): the server's message and x-request-id are copied into errors verbatim, so a
-  // server that echoes the key puts it in `message`. Remove `.fails` once the client scrubs the key from answers.
-  it.live.fails("a server that echoes the Authorization header in every answer", () =>
-    Effect.gen(function*() {
-      const statuses = [400, 401, 403, 404, 409, 422, 429, 500, 503, 200]
-      const echo = HttpClient.make((request) =>
-        Effect.sync(() => {
-          const status = statuses.shift() ?? 500
-          const header = request.headers.authorization ?? ""
-          const body = status === 200
-            ? JSON.stringify({ unexpected: header })
-            : JSON.stringify({ error: { code: "echo", message: `refused ${header}` }, sent: header })
-          return HttpClientResponse.fromWeb(
-            request,
-            new Response(body, { status, headers: { "x-request-id": header, "retry-after": "3600" } })
-          )
-        })
-      )
-      const seen = yield* observed(
-        Effect.gen(function*() {
-          const client = yield* IdentityClient
-          return yield* errorsOf(Array.from({ length: 10 }, (_, i) => client.retrieve(`echo-${i}`)))
-        }).pipe(
-          Effect.provide(
-            IdentitiesLive.layerConfig.pipe(
-              Layer.provide(Layer.succeed(HttpClient.HttpClient, echo)),
-              Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["ORQ_API_KEY", CANARY]]))))
-            )
+  /** Ten calls against a server that echoes the Authorization header in its body and its `x-request-id`. */
+  const againstEcho = Effect.gen(function*() {
+    const statuses = [400, 401, 403, 404, 409, 422, 429, 500, 503, 200]
+    const echo = HttpClient.make((request) =>
+      Effect.sync(() => {
+        const status = statuses.shift() ?? 500
+        const header = request.headers.authorization ?? ""
+        const body = status === 200
+          ? JSON.stringify({ unexpected: header })
+          : JSON.stringify({ error: { code: "echo", message: `refused ${header}` }, sent: header })
+        return HttpClientResponse.fromWeb(
+          request,
+          new Response(body, { status, headers: { "x-request-id": header, "retry-after": "3600" } })
+        )
+      })
+    )
+    const seen = yield* observed(
+      Effect.gen(function*() {
+        const client = yield* IdentityClient
+        return yield* errorsOf(Array.from({ length: 10 }, (_, i) => client.retrieve(`echo-${i}`)))
+      }).pipe(
+        Effect.provide(
+          IdentitiesLive.layerConfig.pipe(
+            Layer.provide(Layer.succeed(HttpClient.HttpClient, echo)),
+            Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["ORQ_API_KEY", CANARY]]))))
           )
         )
       )
-      assert.strictEqual(seen.errors.length, 10)
-      assertNothingLeaked(seen)
-    }))
+    )
+    assert.strictEqual(seen.errors.length, 10)
+    return seen
+  })
+
+  it.live("a server that echoes the key: errors and logs stay clean", () =>
+    Effect.map(againstEcho, (seen) => assertNothingLeaked({ ...seen, spans: [] })))
+
+  // KNOWN LEAK (@effect/platform's HTTP client span, below the library): every response header is recorded as
+  // `http.response.header.*`, only authorization/cookie names redacted, so an echoed x-request-id puts the key in
+  // a span attribute. Remove `.fails` once the client keeps response headers (or their values) out of its spans.
+  it.live.fails("a server that echoes the key: spans stay clean", () =>
+    Effect.map(againstEcho, (seen) => assertNothingLeaked({ ...seen, lines: [], errors: [] })))
 
   it.live("a refused connection and a configuration error", () =>
     Effect.gen(function*() {
