@@ -257,9 +257,18 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
   Effect.gen(function*() {
     const baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "")
     const keyIsBlank = Redacted.value(options.apiKey).trim().length === 0
-    /** Scrubs the API key from text the server or the transport produced (a server may echo the header). */
+    // checked once, never quoted: a key that cannot be a header value would fail every request, or worse, retry
+    const keyProblem = keyIsBlank
+      ? "must not be empty"
+      : /^[\x21-\x7e]+$/.test(Redacted.value(options.apiKey))
+      ? undefined
+      : "must be printable ASCII without spaces or line breaks (a trailing newline from a file?)"
+    /**
+     * Scrubs the API key from text the server or the transport produced (a server may echo the header). Keys
+     * shorter than 8 characters (test stand-ins such as "k") are left alone: scrubbing them would garble text.
+     */
     const redact = (text: string): string =>
-      keyIsBlank ? text : text.replaceAll(Redacted.value(options.apiKey), "<redacted>")
+      Redacted.value(options.apiKey).length < 8 ? text : text.replaceAll(Redacted.value(options.apiKey), "<redacted>")
     /** The answer's headers, the key scrubbed from `x-request-id` (copied into every error). */
     const scrubbed = (headers: Headers.Headers): Headers.Headers => {
       const requestId = headers["x-request-id"]
@@ -365,8 +374,8 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       request: HttpClientRequest.HttpClientRequest,
       subject: ErrorResponse.Subject
     ): Effect.Effect<Answer, IdentityError> =>
-      keyIsBlank
-        ? Effect.fail(new InvalidRequest({ field: "apiKey", message: "apiKey: must not be empty" }))
+      keyProblem !== undefined
+        ? Effect.fail(new InvalidRequest({ field: "apiKey", message: `apiKey: ${keyProblem}` }))
         : httpClient.execute(request).pipe(
           Effect.catchAll((error) => fromHttpError(error, subject)),
           Effect.flatMap((response) =>

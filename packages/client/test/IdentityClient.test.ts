@@ -708,6 +708,18 @@ describe("refused input sends nothing", () => {
       }
     }))
 
+  it.effect("an API key that cannot go into a header is refused before any request, without quoting it", () =>
+    Effect.gen(function*() {
+      // a key read from a file keeps its newline: node:http throws on such a header, fetch on CR LF or non-Latin-1
+      for (const apiKey of [`${KEY}\n`, `${KEY}\r\nX-Injected: 1`, `sk canary`, `sk-café`]) {
+        const { client, sent } = yield* setup(ok, { apiKey: Redacted.make(apiKey) })
+        const error = tagged(yield* failure(client.retrieve("a")), "InvalidRequest")
+        assert.strictEqual(error.field, "apiKey")
+        assert.notInclude(error.message, "canary")
+        assert.deepStrictEqual(yield* sent, [])
+      }
+    }))
+
   it.effect("every offending field is named, not just the first", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(checkUpdate({ email: "nope", avatarUrl: "nope" }))
@@ -919,6 +931,13 @@ describe("the API key never shows in an error", () => {
         assert.strictEqual("requestId" in error ? error.requestId : undefined, "Bearer <redacted>")
       }))
   }
+
+  it.effect("a stand-in key too short to be real is not scrubbed out of every word", () =>
+    Effect.gen(function*() {
+      const { client } = yield* setup(json(401, { message: "the key is invalid" }), { apiKey: Redacted.make("k") })
+      const error = yield* Effect.flip(client.retrieve("id_1"))
+      assert.strictEqual(error.message, "the key is invalid")
+    }))
 
   for (const [name, reply] of echoes) {
     it.effect(name, () =>
