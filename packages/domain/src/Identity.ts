@@ -190,15 +190,30 @@ export const CreateIdentity = Schema.Struct({
 export type CreateIdentity = typeof CreateIdentity.Type
 
 /**
+ * A PATCH field the contract never lets be `null` (a list, an object): `null` still means "clear", and is sent
+ * as the empty value, which replaces the stored one. A `null` on the wire is refused when read.
+ */
+const clearedAsEmpty = <A>(schema: Schema.Schema<A>, empty: () => A) =>
+  Schema.optionalWith(
+    Schema.transform(schema, Schema.NullOr(Schema.typeSchema(schema)), {
+      strict: true,
+      decode: (value) => value,
+      encode: (value) => value ?? empty()
+    }),
+    { exact: true }
+  )
+
+/**
  * The body of `PATCH /v2/identities/{id}`. Every field has three states: absent keeps the stored value, `null`
- * clears it, a value sets it. `tags` and `metadata` replace the stored value as a whole.
+ * clears it, a value sets it. `tags` and `metadata` replace the stored value as a whole; as the contract has no
+ * `null` for them, clearing them sends `[]` / `{}`.
  */
 export const UpdateIdentity = Schema.Struct({
   displayName: patchField(DisplayName).pipe(Schema.fromKey("display_name")),
   email: patchField(Email),
   avatarUrl: patchField(Url).pipe(Schema.fromKey("avatar_url")),
-  tags: patchField(Schema.Array(Tag)),
-  metadata: patchField(Metadata)
+  tags: clearedAsEmpty(Schema.Array(Tag), () => []),
+  metadata: clearedAsEmpty(Metadata, () => ({}))
 }).annotations({ identifier: "UpdateIdentity" })
 
 /** The input of {@link UpdateIdentity}. */

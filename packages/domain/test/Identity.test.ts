@@ -135,11 +135,18 @@ describe("request bodies", () => {
     assert.strictEqual(patchJson({ displayName: "x" }), `{"display_name":"x"}`)
   })
 
-  it("every PATCH field can be cleared, with its snake_case name", () => {
+  it("every PATCH field can be cleared: text with null, tags and metadata (never null in the contract) emptied", () => {
     assert.strictEqual(
       patchJson({ displayName: null, email: null, avatarUrl: null, tags: null, metadata: null }),
-      `{"display_name":null,"email":null,"avatar_url":null,"tags":null,"metadata":null}`
+      `{"display_name":null,"email":null,"avatar_url":null,"tags":[],"metadata":{}}`
     )
+  })
+
+  it("a PATCH body with null tags or metadata is refused when read (the contract has no null for them)", () => {
+    assert.isTrue(Either.isLeft(Schema.decodeUnknownEither(UpdateIdentity)({ tags: null })))
+    assert.isTrue(Either.isLeft(Schema.decodeUnknownEither(UpdateIdentity)({ metadata: null })))
+    const emptied = Schema.decodeUnknownSync(UpdateIdentity)({ tags: [], metadata: {} })
+    assert.deepStrictEqual(emptied, { tags: [], metadata: {} })
   })
 
   it("a create body is the snake_case encoding", () => {
@@ -221,7 +228,14 @@ describe("round trips (property-based)", () => {
   it.prop("Identity", [Identity], ([identity]) => roundTrips(Identity)(identity), props)
   it.prop("IdentityPage", [IdentityPage], ([page]) => roundTrips(IdentityPage)(page), props)
   it.prop("CreateIdentity", [CreateIdentity], ([input]) => roundTrips(CreateIdentity)(input), props)
-  it.prop("UpdateIdentity", [UpdateIdentity], ([patch]) => roundTrips(UpdateIdentity)(patch), props)
+  it.prop("UpdateIdentity, a cleared list or object read back empty", [UpdateIdentity], ([patch]) => {
+    const back = Schema.decodeUnknownSync(UpdateIdentity)(Schema.encodeSync(UpdateIdentity)(patch))
+    assert.deepStrictEqual(back, {
+      ...patch,
+      ...(patch.tags === null ? { tags: [] } : {}),
+      ...(patch.metadata === null ? { metadata: {} } : {})
+    })
+  }, props)
   it.prop("ListIdentities", [ListIdentities], ([params]) => roundTrips(ListIdentities)(params), props)
 
   it.prop("an Identity read back from its `{ identity }` wrapping", [Identity], ([identity]) => {
@@ -247,11 +261,17 @@ describe("round trips (property-based)", () => {
     metadata: "metadata"
   }
 
-  it.prop("a PATCH sends exactly the fields given, null as null", [UpdateIdentity], ([patch]) => {
+  it.prop("a PATCH sends exactly the fields given, a cleared text as null", [UpdateIdentity], ([patch]) => {
     const body: Record<string, unknown> = Schema.encodeSync(UpdateIdentity)(patch)
     assert.deepStrictEqual(Object.keys(body).sort(), Object.keys(patch).map((key) => snake[key]).sort())
     for (const [key, value] of Object.entries(patch)) {
-      assert.strictEqual(body[snake[key]] === null, value === null)
+      const sent = body[snake[key]]
+      if (key === "tags" || key === "metadata") {
+        assert.isNotNull(sent)
+        if (value === null) assert.deepStrictEqual(sent, key === "tags" ? [] : {})
+      } else {
+        assert.strictEqual(sent === null, value === null)
+      }
     }
   }, props)
 })
