@@ -321,10 +321,8 @@ layer(NodeHttpClient.layerUndici)("every request IdentityClient sends matches th
       for (const request of sent) assert.deepStrictEqual(requestViolations(legacy, request), [])
     }))
 
-  // KNOWN BUG, reported to the domain owner: `UpdateIdentity` (packages/domain/src/Identity.ts) accepts `null`
-  // for `tags` and `metadata` and sends it, but the legacy contract types both as non-nullable (array / object).
-  // Remove `.fails` once the domain refuses those nulls (or maps them to `[]` / `{}`).
-  it.scoped.fails("update: null tags or metadata are not sent, since the contract does not allow them", () =>
+  // the contract types `tags` and `metadata` as non-nullable: clearing them with `null` goes out as `[]` / `{}`
+  it.scoped("update: null tags or metadata are not sent, since the contract does not allow them", () =>
     Effect.gen(function*() {
       const { client, sent } = yield* recordingClient
       const created = yield* client.create({ externalId: "user_null_lists" })

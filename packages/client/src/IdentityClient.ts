@@ -252,6 +252,18 @@ export const paginate = (
 // constructors
 // ---------------------------------------------------------------------------------------------------------------------
 
+/**
+ * The header names whose values the platform's HTTP span may record: the usual ones, plus every header not on a
+ * short list of harmless ones (a server may echo the key or personal data in any other header).
+ */
+export const SPAN_REDACTED_HEADERS: ReadonlyArray<string | RegExp> = [
+  "authorization",
+  "cookie",
+  "set-cookie",
+  "x-api-key",
+  /^(?!(?:accept|content-type|content-length|content-encoding|date|retry-after|retry-after-ms|x-ratelimit-limit|x-ratelimit-remaining|x-ratelimit-reset)$)/
+]
+
 /** Builds the service over the `HttpClient` in context. */
 export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
@@ -377,6 +389,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       keyProblem !== undefined
         ? Effect.fail(new InvalidRequest({ field: "apiKey", message: `apiKey: ${keyProblem}` }))
         : httpClient.execute(request).pipe(
+          Effect.locally(Headers.currentRedactedNames, SPAN_REDACTED_HEADERS),
           Effect.catchAll((error) => fromHttpError(error, subject)),
           Effect.flatMap((response) =>
             response.status >= 200 && response.status < 300
