@@ -34,7 +34,10 @@ export interface LimiterOptions {
    * per second. Defaults to 0.05. (Before the first 429 each success adds 1: the rate doubles about every second.)
    */
   readonly increase?: number | undefined
-  /** The factor applied to the rate on a 429 after the first. Defaults to 0.9. The first 429 halves the rate. */
+  /**
+   * The factor applied to the rate on a 429. Defaults to 0.9. The first 429 halves the rate, but no cut goes
+   * below this factor times the rate at which slots were actually taken in the last second.
+   */
   readonly decrease?: number | undefined
 }
 
@@ -136,7 +139,11 @@ export const makeLimiter = (options: LimiterOptions = {}): Effect.Effect<Adaptiv
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Ref.update(state, (s) => {
           const cut = permit.epoch === s.epoch
-          const rate = cut ? clamp(s.rate * (s.slowStart ? Math.min(decrease, 0.5) : decrease)) : s.rate
+          // the cut goes no lower than `decrease` times what was actually taken in the last second: a rate far
+          // above what callers achieved (possible just before the first 429) would otherwise be cut far too deep
+          const factor = s.slowStart ? Math.min(decrease, 0.5) : decrease
+          const floor = Number.isFinite(s.taken) ? Math.min(s.rate, s.taken) * decrease : 0
+          const rate = cut ? clamp(Math.max(s.rate * factor, floor)) : s.rate
           const wait = Option.match(retryAfter, { onNone: () => 1000 / rate, onSome: Duration.toMillis })
           const pausedUntil = Math.max(s.pausedUntil, now + wait)
           return {

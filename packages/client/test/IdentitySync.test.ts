@@ -116,6 +116,16 @@ describe("AdaptiveLimiter", () => {
       assert.strictEqual(yield* limiter.rate, 40)
     }))
 
+  it.effect("cuts no deeper than 0.9 of the rate at which slots were actually taken", () =>
+    Effect.gen(function*() {
+      // held at 20 per second (its maximum) for 1.5 s, so the last second saw 20 slots taken
+      const limiter = yield* IdentitySync.makeLimiter({ initialRate: 20, maxRate: 20 })
+      yield* drive(Effect.forEach(Array.from({ length: 30 }), () => limiter.limit(Effect.void)))
+      // the first 429 would halve the rate to 10; what was taken says 18 is safe
+      yield* limiter.rateLimited(yield* drive(limiter.take), Option.none())
+      assert.strictEqual(yield* limiter.rate, 18)
+    }))
+
   it.effect("does not grow while the callers, not the limiter, set the pace", () =>
     Effect.gen(function*() {
       const limiter = yield* IdentitySync.makeLimiter({ initialRate: 10 })
