@@ -176,4 +176,33 @@ describe.concurrent("orq serve", () => {
       yield* child.kill("SIGINT")
       assert.strictEqual(yield* child.exitCode, 0)
     }).pipe(Effect.provide(NodeContext.layer)), TIMEOUT)
+
+  it.scopedLive("--rate-limit answers 429 with Retry-After and X-RateLimit-* once the bucket is empty", () =>
+    Effect.gen(function*() {
+      const { state } = yield* tempState
+      const { child, url } = yield* serve(["--state", state, "--rate-limit", "2/min"])
+      // a bucket of 1 token refilled every 30 s: the second quick request finds it empty
+      const statuses: Array<{ status: number; headers: Headers }> = []
+      for (let i = 0; i < 2; i++) {
+        statuses.push(yield* Effect.promise(async () => {
+          const response = await fetch(`${url}/v2/identities/user_12345`)
+          await response.arrayBuffer()
+          return { status: response.status, headers: response.headers }
+        }))
+      }
+      assert.deepStrictEqual(statuses.map((answer) => answer.status), [200, 429])
+      const limited = statuses[1].headers
+      assert.strictEqual(limited.get("x-ratelimit-limit"), "1")
+      assert.strictEqual(limited.get("x-ratelimit-remaining"), "0")
+      assert.isAbove(Number(limited.get("retry-after")), 0)
+      yield* child.kill("SIGTERM")
+      assert.strictEqual(yield* child.exitCode, 0)
+    }).pipe(Effect.provide(NodeContext.layer)), TIMEOUT)
+
+  it.effect("--rate-limit refuses what is not a rate, naming the flag", () =>
+    Effect.gen(function*() {
+      const { stderr, code } = yield* orq(["serve", "--rate-limit", "fast"], {})
+      assert.strictEqual(code, 2)
+      assert.include(stderr, "--rate-limit")
+    }).pipe(Effect.provide(NodeContext.layer)), TIMEOUT)
 })

@@ -40,6 +40,21 @@ export const choice = <const C extends ReadonlyArray<string>>(name: string, choi
     })
   )
 
+const PER = { s: 1, sec: 1, second: 1, m: 60, min: 60, minute: 60 } as const
+
+/** `--rate-limit N/s` (or `N/min`, or a bare `N` per second): requests per second, above zero. */
+export const rate = (name: string) =>
+  Options.text(name).pipe(
+    Options.withPseudoName("N/s"),
+    Options.mapEffect((raw) => {
+      const match = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*(s|sec|second|m|min|minute))?\s*$/.exec(raw)
+      const perSecond = match === null ? NaN : Number(match[1]) / PER[(match[2] ?? "s") as keyof typeof PER]
+      return perSecond > 0
+        ? Effect.succeed(perSecond)
+        : Effect.fail(invalid(`--${name}: expected a rate such as 100/s or 600/min, got '${raw}'`))
+    })
+  )
+
 const decodeMetadata = Schema.decodeUnknownEither(Schema.parseJson(Metadata))
 
 /** `--metadata JSON`: a JSON object. */

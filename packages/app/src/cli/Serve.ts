@@ -7,8 +7,9 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import { Console, Effect, Option, Redacted, Ref } from "effect"
+import { Console, Effect, Layer, Option, Redacted, Ref } from "effect"
 import * as FakeOrq from "../FakeOrq.js"
+import * as FakeOrqRateLimit from "../FakeOrqRateLimit.js"
 import * as LocalState from "../LocalState.js"
 import * as Target from "../Target.js"
 import { OK, SignalExitCode, UsageError } from "./ExitCode.js"
@@ -36,6 +37,10 @@ export const command = Command.make("serve", {
     Options.withDescription("Require `Authorization: Bearer KEY` on every request (default: no key needed)."),
     Options.optional
   ),
+  rateLimit: Flags.rate("rate-limit").pipe(
+    Options.withDescription("Answer 429 with Retry-After and X-RateLimit-* above this rate (token bucket holding a second's worth, at least 1)."),
+    Options.optional
+  ),
   generation: Flags.choice("generation", ["seed", "current"]).pipe(
     Options.withDescription("The wire of the API to speak: flat identities (seed) or wrapped ones (current)."),
     Options.withDefault("seed" as const)
@@ -61,18 +66,27 @@ export const command = Command.make("serve", {
         Effect.whenEffect(Console.error("orq serve: stopped"), Ref.get(listening))
       )
       const store = yield* LocalState.store(flags.state)
-      const url = yield* FakeOrq.start({
+      const server = {
         store,
         apiKey: Option.getOrUndefined(flags.apiKey),
         generation: flags.generation,
         host: flags.host,
         port: flags.port
+      }
+      const url = yield* Option.match(flags.rateLimit, {
+        onNone: () => FakeOrq.start(server),
+        onSome: (rate) =>
+          Effect.flatMap(
+            Layer.build(FakeOrqRateLimit.layer({ ...server, rateLimit: { rate, burst: Math.max(1, Math.ceil(rate)) } })),
+            (context) => Effect.provide(FakeOrq.url, context)
+          )
       })
       yield* Ref.set(signalExitCode, OK)
       yield* Ref.set(listening, true)
       yield* Console.log(`orq serve: listening on ${url}`)
       yield* Console.error(
         `orq serve: state in ${flags.state}, ${flags.generation} wire, ` +
+          Option.match(flags.rateLimit, { onNone: () => "", onSome: (rate) => `limited to ${rate}/s, ` }) +
           (Option.isSome(flags.apiKey) ? "API key required" : "any API key accepted") +
           `; use it with ORQ_BASE_URL=${url} ORQ_API_KEY=<key>; stop with Ctrl-C`
       )
@@ -84,6 +98,7 @@ export const command = Command.make("serve", {
     Command.withDescription(Flags.help(
       "Run the local orq (the Identities API over a state file) in the foreground until Ctrl-C or SIGTERM.",
       "orq serve --port 4010",
-      "orq serve --port 0 --state /tmp/orq.json --api-key local-secret --generation current"
+      "orq serve --port 0 --state /tmp/orq.json --api-key local-secret --generation current",
+      "orq serve --rate-limit 100/s"
     ))
   )
