@@ -1,0 +1,14 @@
+/**
+ * The app edge of orq Identities for Effect: configuration, the retry policy, the live layer, the local fake
+ * orq server and its fault and rate-limit wrappers, tracing, and the `orq` CLI.
+ *
+ * @since 0.1.0
+ */
+export * as FakeOrq from "./FakeOrq.js"
+export * as FakeOrqChaos from "./FakeOrqChaos.js"
+export * as FakeOrqRateLimit from "./FakeOrqRateLimit.js"
+export * from "./IdentitiesLive.js"
+export * as LocalState from "./LocalState.js"
+export * as OrqConfig from "./OrqConfig.js"
+export * as RetryPolicy from "./RetryPolicy.js"
+export * as Tracing from "./Tracing.js"
