@@ -151,7 +151,7 @@ export const run = async (): Promise<void> => {
       return [
         run.name,
         run.seconds.toFixed(1),
-        `${efficiency.toFixed(2)}`,
+        efficiency.toFixed(3),
         fmt(run.created),
         fmt(run.updated),
         fmt(run.failed),
@@ -164,7 +164,7 @@ export const run = async (): Promise<void> => {
   const [best] = runs
   const share = best.stats.limited / (best.stats.allowed + best.stats.limited)
   console.log(
-    `\ntargets (ours): completion >= 0.90 of the best possible: ${(THEORETICAL_SECONDS / best.seconds).toFixed(2)} ${
+    `\ntargets (ours): completion >= 0.90 of the best possible: ${(THEORETICAL_SECONDS / best.seconds).toFixed(3)} ${
       THEORETICAL_SECONDS / best.seconds >= 0.9 ? "met" : "NOT met"
     }; 429 share <= 2%: ${(share * 100).toFixed(1)}% ${share <= 0.02 ? "met" : "NOT met"}`
   )
