@@ -156,6 +156,17 @@ const readFully = (
       HttpClientResponse.fromWeb(response.request, new Response(null, { status: response.status, headers }))
     )
   }
+  const broken = (error: HttpClientError.ResponseError) =>
+    new HttpClientError.RequestError({
+      request,
+      reason: "Transport",
+      cause: error.cause,
+      description: `the connection broke while reading the ${response.status} answer`
+    })
+  if (Number.isFinite(declared) && response.headers["content-encoding"] === undefined) {
+    // a declared, uncompressed length within the limit: read the text once; the platform's response caches it
+    return Effect.as(Effect.mapError(response.text, broken), response)
+  }
   return response.stream.pipe(
     Stream.runFoldWhile(
       { chunks: [] as Array<Uint8Array>, size: 0 },
@@ -165,14 +176,7 @@ const readFully = (
         return { chunks: acc.chunks, size: acc.size + chunk.length }
       }
     ),
-    Effect.mapError((error) =>
-      new HttpClientError.RequestError({
-        request,
-        reason: "Transport",
-        cause: error.cause,
-        description: `the connection broke while reading the ${response.status} answer`
-      })
-    ),
+    Effect.mapError(broken),
     Effect.map(({ chunks, size }) => {
       const bytes = new Uint8Array(size)
       let offset = 0

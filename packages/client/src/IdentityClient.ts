@@ -300,11 +300,12 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
 
     const readBody = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<string, IdentityError> => {
       const declared = Number(response.headers["content-length"])
-      const tooLarge = new MalformedResponse({
-        status: response.status,
-        message: `the ${response.status} answer is larger than ${MAX_RESPONSE_BYTES} bytes`,
-        requestId: scrubbed(response.headers)["x-request-id"]
-      })
+      const tooLarge = () =>
+        new MalformedResponse({
+          status: response.status,
+          message: `the ${response.status} answer is larger than ${MAX_RESPONSE_BYTES} bytes`,
+          requestId: scrubbed(response.headers)["x-request-id"]
+        })
       const broken = (error: HttpClientError.ResponseError) =>
         new TransportError({
           reason: "Connection",
@@ -312,14 +313,18 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
             `the connection broke while reading the ${response.status} answer: ${causeMessage(error.cause ?? error)}`
           )
         })
-      if (declared > MAX_RESPONSE_BYTES) return Effect.fail(tooLarge)
+      if (declared > MAX_RESPONSE_BYTES) return Effect.fail(tooLarge())
+      if (Number.isFinite(declared) && response.headers["content-encoding"] === undefined) {
+        // a declared, uncompressed length within the limit: the transport holds the body to it
+        return Effect.mapError(response.text, broken)
+      }
       // count the bytes as they come, declared length or not: a compressed body may inflate past its length
       return response.stream.pipe(
         // no body at all (a 204, or `null` from a web Response) reads as an empty one
         Stream.catchAll((error) => error.reason === "EmptyBody" ? Stream.empty : Stream.fail(broken(error))),
         Stream.mapAccumEffect(0, (size, chunk): Effect.Effect<[number, Uint8Array], IdentityError> =>
           size + chunk.length > MAX_RESPONSE_BYTES
-            ? Effect.fail(tooLarge)
+            ? Effect.fail(tooLarge())
             : Effect.succeed([size + chunk.length, chunk])),
         Stream.decodeText(),
         Stream.mkString
