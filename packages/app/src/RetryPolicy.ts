@@ -210,16 +210,21 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
   const timeout = Duration.decode(options.timeout)
   const deadline = Duration.decode(options.deadline)
 
-  /** One attempt: the whole answer within `timeout`; a transient status becomes a failure. */
+  /** One attempt: the whole answer within `limit`; a transient status becomes a failure. */
   const attempt = (
     request: HttpClientRequest.HttpClientRequest,
-    send: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
+    send: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>,
+    limit: Duration.Duration
   ) =>
     send.pipe(
       Effect.flatMap((response) => readFully(request, response)),
       Effect.timeoutFail({
-        duration: timeout,
-        onTimeout: () => timeoutError(request, `no answer within ${Duration.format(timeout)}`)
+        duration: limit,
+        onTimeout: () =>
+          timeoutError(
+            request,
+            limit === timeout ? `no answer within ${Duration.format(timeout)}` : deadlineMessage
+          )
       }),
       Effect.filterOrFail(
         (response) => !TRANSIENT_STATUSES.has(response.status),
@@ -232,7 +237,12 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
       )
     )
 
-  /** Attempts `send` under the retry schedule, within the deadline starting at `startedAt`. */
+  const deadlineMessage = `deadline of ${Duration.format(deadline)} passed`
+
+  /**
+   * Attempts `send`, then, only if that fails with a `retryable` failure, goes on under the retry schedule until
+   * the deadline from `startedAt`. A call that succeeds at once pays for one attempt timeout and nothing more.
+   */
   const retried = (
     request: HttpClientRequest.HttpClientRequest,
     send: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>,
@@ -240,18 +250,38 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
     startedAt: number,
     onFailure: (error: HttpClientError.HttpClientError) => Effect.Effect<void> = () => Effect.void
   ) =>
-    attempt(request, send).pipe(
-      Effect.tapError(onFailure),
-      Effect.retry(
-        schedule({ ...options, retryable, deadlineAt: startedAt + Duration.toMillis(deadline) }).pipe(
-          Schedule.tapOutput((wait) =>
-            Effect.logDebug("orq: retrying").pipe(
-              Effect.annotateLogs({ method: request.method, wait: Duration.format(wait) })
-            )
-          )
-        )
+    Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const deadlineAt = startedAt + Duration.toMillis(deadline)
+      const left = Duration.millis(Math.max(0, deadlineAt - now))
+      const next = (limit: Duration.Duration) => Effect.tapError(attempt(request, send, limit), onFailure)
+      return next(Duration.min(timeout, left)).pipe(
+        Effect.catchAll((first) => {
+          if (!retryable(first)) return Effect.fail(first)
+          // the schedule's first input is the failure just seen; later inputs come from new attempts
+          let replayed = false
+          const again = Effect.suspend(() => {
+            if (replayed) return next(timeout)
+            replayed = true
+            return Effect.fail(first)
+          })
+          return Effect.flatMap(Clock.currentTimeMillis, (failedAt) => again.pipe(
+            Effect.retry(
+              schedule({ ...options, retryable, deadlineAt }).pipe(
+                Schedule.tapOutput((wait) =>
+                  Effect.logDebug("orq: retrying").pipe(
+                    Effect.annotateLogs({ method: request.method, wait: Duration.format(wait) })
+                  )
+                )
+              )
+            ),
+            Effect.timeoutFail({
+              duration: Duration.millis(Math.max(0, deadlineAt - failedAt)),
+              onTimeout: () => timeoutError(request, deadlineMessage)
+            })
+          ))
+        })
       )
-    )
+    })
 
   /** A create: every transient failure is retried; a 409 after an ambiguous one is the identity it created. */
   const create = (
@@ -279,18 +309,10 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
     })
 
   return HttpClient.transform(client, (send, request) =>
-    Effect.gen(function*() {
-      const startedAt = yield* Clock.currentTimeMillis
-      const call = Option.match(createExternalId(request), {
+    Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+      Option.match(createExternalId(request), {
         onSome: (externalId) => create(request, send, externalId, startedAt),
         onNone: () =>
           retried(request, send, IDEMPOTENT_METHODS.has(request.method) ? isTransient : certainlyNotApplied, startedAt)
-      })
-      return yield* call.pipe(
-        Effect.timeoutFail({
-          duration: deadline,
-          onTimeout: () => timeoutError(request, `deadline of ${Duration.format(deadline)} passed`)
-        })
-      )
-    }))
+      })))
 }
