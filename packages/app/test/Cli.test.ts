@@ -30,16 +30,19 @@ interface Run {
   readonly stderr: string
 }
 
-const orqCommand = (args: ReadonlyArray<string>, env: Record<string, string>) =>
-  Command.make("node", "--import", "tsx", BIN, ...args).pipe(
+/** `pnpm orq`'s launcher: the CLI bundled from the sources (rebuilt when they change). */
+const LAUNCHER = "packages/app/scripts/orq.mjs"
+
+const orqCommand = (args: ReadonlyArray<string>, env: Record<string, string>, launcher = false) =>
+  Command.make("node", ...(launcher ? [LAUNCHER] : ["--import", "tsx", BIN]), ...args).pipe(
     Command.workingDirectory(ROOT),
     Command.env({ ...cleanEnv, ...env }, { extendEnv: false })
   )
 
-/** Runs `orq args` to completion. */
-const orq = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+/** Runs `orq args` to completion, from the sources through tsx or, with `launcher`, as `pnpm orq` does. */
+const orq = (args: ReadonlyArray<string>, env: Record<string, string>, launcher = false) =>
   Effect.scoped(Effect.gen(function*() {
-    const child = yield* Command.start(orqCommand(args, env))
+    const child = yield* Command.start(orqCommand(args, env, launcher))
     const [stdout, stderr, code] = yield* Effect.all([
       Stream.mkString(Stream.decodeText(child.stdout)),
       Stream.mkString(Stream.decodeText(child.stderr)),
@@ -70,19 +73,20 @@ const parse = (text: string): Record<string, unknown> => {
 const assertOk = (run: Run) => assert.strictEqual(run.code, 0, `exit ${run.code}, stderr: ${run.stderr}`)
 
 describe.concurrent("orq CLI", () => {
-  it.scopedLive("the README's job: update user_12345, then a second run shows the change", () =>
+  it.scopedLive("the README's job, through pnpm orq's launcher: update user_12345, then a second run shows it", () =>
     Effect.gen(function*() {
       const { env, state } = yield* embedded
       const updated = yield* orq(
         ["identities", "update", "user_12345", "--display-name", "Jane Smith-Wilson", "--tag", "premium"],
-        env
+        env,
+        true
       )
       assertOk(updated)
       assert.match(updated.stdout, /^display_name\s+Jane Smith-Wilson$/m)
       assert.match(updated.stdout, /^tags\s+premium$/m)
       assert.strictEqual(count(updated.stderr, EMBEDDED_NOTICE), 1)
 
-      const got = yield* orq(["identities", "get", "user_12345", "--json"], env)
+      const got = yield* orq(["identities", "get", "user_12345", "--json"], env, true)
       assertOk(got)
       const jane = parse(got.stdout)
       assert.strictEqual(jane._id, "contact_01ARZ3NDEKTSV4RRFFQ69G5FAV")
