@@ -23,7 +23,7 @@ import { checkCreate, IdentityClient } from "./IdentityClient.js"
 
 /** The knobs of the {@link AdaptiveLimiter}; rates are calls per second. */
 export interface LimiterOptions {
-  /** The starting rate. Defaults to 10. */
+  /** The starting rate. Defaults to 25: a modest start that still reaches 100/s within two seconds. */
   readonly initialRate?: number | undefined
   /** The rate never goes below this. Defaults to 1. */
   readonly minRate?: number | undefined
@@ -101,7 +101,7 @@ export const makeLimiter = (options: LimiterOptions = {}): Effect.Effect<Adaptiv
     const increase = positive(options.increase, 0.05)
     const decrease = Math.min(positive(options.decrease, 0.9), 1)
     const state = yield* Ref.make<LimiterState>({
-      rate: clamp(positive(options.initialRate, 10)),
+      rate: clamp(positive(options.initialRate, 25)),
       slowStart: true,
       nextAt: 0,
       pausedUntil: 0,

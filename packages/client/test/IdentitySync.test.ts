@@ -226,7 +226,7 @@ describe("IdentitySync.upsert", () => {
       const start = yield* Clock.currentTimeMillis
       const outcomes = yield* drive(
         Stream.runCollect(
-          IdentitySync.upsertStream(inputs(2), { concurrency: 1, maxRateLimitedRetries: 3 }).pipe(
+          IdentitySync.upsertStream(inputs(2), { concurrency: 1, maxRateLimitedRetries: 3, initialRate: 10 }).pipe(
             Stream.provideLayer(Layer.succeed(IdentityClient, server.service))
           )
         )
