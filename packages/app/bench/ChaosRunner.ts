@@ -17,7 +17,7 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { IdentityStore } from "@orq-effect/client"
 import * as IdentityClient from "@orq-effect/client/IdentityClient"
 import type { CreateIdentity, Identity, IdentityPage, UpdateIdentity } from "@orq-effect/domain/Identity"
-import { IdentityError } from "@orq-effect/domain/IdentityError"
+import { IdentityError, IdentityErrorTags } from "@orq-effect/domain/IdentityError"
 import {
   Cause,
   Clock,
@@ -72,19 +72,10 @@ export type Kind = "create" | "retrieve" | "update" | "delete" | "list"
 const KINDS: ReadonlyArray<Kind> = ["create", "retrieve", "update", "delete", "list"]
 
 /** The tags of `IdentityError`. */
-export const ERROR_TAGS = [
-  "NotFound",
-  "Unauthorized",
-  "Conflict",
-  "InvalidRequest",
-  "RateLimited",
-  "ServerError",
-  "TransportError",
-  "MalformedResponse"
-] as const
+export const ERROR_TAGS = IdentityErrorTags
 
 /** How each call ended: `"ok"`, an error tag, or `"defect"`. */
-export type Outcome = "ok" | typeof ERROR_TAGS[number] | "defect"
+export type Outcome = "ok" | IdentityError["_tag"] | "defect"
 
 /** What a run observed. */
 export interface Report {

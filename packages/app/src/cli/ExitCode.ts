@@ -15,7 +15,7 @@
  */
 import * as ValidationError from "@effect/cli/ValidationError"
 import type { Teardown } from "@effect/platform/Runtime"
-import type { IdentityError } from "@orq-effect/domain/IdentityError"
+import { type IdentityError, isIdentityError } from "@orq-effect/domain/IdentityError"
 import {
   Cause,
   ConfigError,
@@ -86,20 +86,6 @@ export const withFlags = (message: string): string =>
     .join("; ")
 
 const HTTP_STATUS: Partial<Record<IdentityError["_tag"], number>> = { NotFound: 404, Conflict: 409, RateLimited: 429 }
-
-const IDENTITY_ERRORS: ReadonlySet<string> = new Set([
-  "NotFound",
-  "Unauthorized",
-  "Conflict",
-  "InvalidRequest",
-  "RateLimited",
-  "ServerError",
-  "TransportError",
-  "MalformedResponse"
-])
-
-const isIdentityError = (error: unknown): error is IdentityError =>
-  Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" && IDENTITY_ERRORS.has(error._tag)
 
 /** The stderr line and exit code of an `IdentityError`. */
 const identityVerdict = (error: IdentityError): Verdict => {
