@@ -23,6 +23,12 @@ const wellFormed = <S extends Schema.Schema<string, string>>(self: S) =>
 /** A string that can go into a URL. */
 export const UrlSafeString = Schema.String.pipe(wellFormed, Schema.annotations({ identifier: "UrlSafeString" }))
 
+/** A list search (display name or email): the API asks for at least 2 characters. */
+export const SearchTerm = UrlSafeString.pipe(
+  Schema.filter((s) => s.trim().length >= 2 || "must be at least 2 characters"),
+  Schema.annotations({ identifier: "SearchTerm" })
+)
+
 /** An identity reference: its `_id` or its `external_id`. Non-blank. */
 export const IdentityId = UrlSafeString.pipe(
   Schema.filter((s) => s.trim().length > 0 || "must not be empty or blank"),
@@ -236,7 +242,7 @@ export const ListIdentities = Schema.Struct({
   limit: Schema.optionalWith(PageLimit, { exact: true }),
   startingAfter: Schema.optionalWith(IdentityId, { exact: true }).pipe(Schema.fromKey("starting_after")),
   endingBefore: Schema.optionalWith(IdentityId, { exact: true }).pipe(Schema.fromKey("ending_before")),
-  search: Schema.optionalWith(UrlSafeString, { exact: true }),
+  search: Schema.optionalWith(SearchTerm, { exact: true }),
   tags: Schema.optionalWith(Schema.Array(TagFilter), { exact: true }),
   includeMetrics: Schema.optionalWith(Schema.Boolean, { exact: true }).pipe(Schema.fromKey("include_metrics"))
 }).annotations({ identifier: "ListIdentities" })

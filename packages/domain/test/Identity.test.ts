@@ -187,6 +187,7 @@ describe("invalid input is refused, naming the field", () => {
     ["limit 51", ListIdentities, { limit: 51 }, "limit"],
     ["limit 2.5", ListIdentities, { limit: 2.5 }, "limit"],
     ["limit NaN", ListIdentities, { limit: Number.NaN }, "limit"],
+    ["search of 1 character", ListIdentities, { search: "j" }, "search"],
     ["non-string tag on create", CreateIdentity, { externalId: "a", tags: ["ok", 1] }, "tags"],
     ["non-string tag on update", UpdateIdentity, { tags: [null] }, "tags"],
     ["non-string tag on list", ListIdentities, { tags: [true] }, "tags"],
