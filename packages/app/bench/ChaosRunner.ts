@@ -11,9 +11,9 @@
  *
  * @since 0.1.0
  */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type { ServeError } from "@effect/platform/HttpServerError"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { IdentityStore } from "@orq-effect/client"
 import * as IdentityClient from "@orq-effect/client/IdentityClient"
 import type { CreateIdentity, Identity, IdentityPage, UpdateIdentity } from "@orq-effect/domain/Identity"
@@ -315,8 +315,9 @@ export const run = (options: Options): Effect.Effect<Report, ServeError, Scope.S
             const fields = fieldsOf(identity)
             check(
               results.some((result) => stateKey(result) === stateKey(fields)),
-              () => `${at}: answered ${stateKey(fields)}, possible before ${before.describe()}`
-            , op.key)
+              () => `${at}: answered ${stateKey(fields)}, possible before ${before.describe()}`,
+              op.key
+            )
             return set(Possible.of(fields))
           }
           if (error?._tag === "NotFound") {

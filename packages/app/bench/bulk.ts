@@ -116,7 +116,12 @@ const sdkPool = async (url: string) => {
         try {
           await orq.identities.update({
             id: externalId,
-            requestBody: { displayName: fields.displayName ?? null, email: fields.email ?? null, tags: [...(fields.tags ?? [])], metadata: { ...fields.metadata } }
+            requestBody: {
+              displayName: fields.displayName ?? null,
+              email: fields.email ?? null,
+              tags: [...(fields.tags ?? [])],
+              metadata: { ...fields.metadata }
+            }
           })
           updated++
         } catch {
@@ -131,7 +136,9 @@ const sdkPool = async (url: string) => {
 
 export const run = async (): Promise<void> => {
   console.log(
-    `\n## Bulk upsert: ${fmt(COUNT)} identities (${EXISTING} already there) against FakeOrq limited to ${RATE}/s, burst ${BURST}, concurrency ${CONCURRENCY}\n`
+    `\n## Bulk upsert: ${
+      fmt(COUNT)
+    } identities (${EXISTING} already there) against FakeOrq limited to ${RATE}/s, burst ${BURST}, concurrency ${CONCURRENCY}\n`
   )
   console.log(
     `${NEEDED} requests are needed (the ${EXISTING} existing ones cost a create answered 409 and an update): at best ${THEORETICAL_SECONDS} s\n`
@@ -139,7 +146,11 @@ export const run = async (): Promise<void> => {
   const runs: Array<Outcome> = []
   runs.push(await withServer({ rate: RATE, burst: BURST }, ours, "ours: IdentitySync.upsert"))
   runs.push(
-    await withServer({ rate: RATE, burst: BURST, retryAfterMs: false }, ours, "ours, server sends whole-second Retry-After only")
+    await withServer(
+      { rate: RATE, burst: BURST, retryAfterMs: false },
+      ours,
+      "ours, server sends whole-second Retry-After only"
+    )
   )
   runs.push(await withServer({ rate: RATE, burst: BURST }, sdkPool, "@orq-ai/node 4.9.4 pool, retries on"))
   table(

@@ -40,12 +40,21 @@ export const run = async (): Promise<void> => {
     minify: true,
     logLevel: "error",
     // CommonJS dependencies inside an ESM bundle still call require
-    banner: { js: "import { createRequire as __orqRequire } from 'node:module'; const require = __orqRequire(import.meta.url);" }
+    banner: {
+      js: "import { createRequire as __orqRequire } from 'node:module'; const require = __orqRequire(import.meta.url);"
+    }
   })
   const commands: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
     ["node -e 0", ["-e", "0"]],
     ["node --import tsx -e 0", ["--import", "tsx", "-e", "0"]],
-    ["orq identities get user_12345", ["--import", "tsx", "packages/app/src/bin.ts", "identities", "get", "user_12345"]],
+    ["orq identities get user_12345", [
+      "--import",
+      "tsx",
+      "packages/app/src/bin.ts",
+      "identities",
+      "get",
+      "user_12345"
+    ]],
     ["same, bundled by esbuild (node orq.mjs …)", [bundled, "identities", "get", "user_12345"]]
   ]
   try {
@@ -59,7 +68,9 @@ export const run = async (): Promise<void> => {
     const medians = new Map([...results].map(([name, values]) => [name, median(values)]))
     table(
       ["command", "median ms", "min", "max"],
-      [...results].map(([name, values]) => [name, fmt(median(values)), fmt(Math.min(...values)), fmt(Math.max(...values))])
+      [...results].map((
+        [name, values]
+      ) => [name, fmt(median(values)), fmt(Math.min(...values)), fmt(Math.max(...values))])
     )
     const cli = medians.get(commands[2][0]) ?? NaN
     const tsx = medians.get(commands[1][0]) ?? NaN

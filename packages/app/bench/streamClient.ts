@@ -55,7 +55,15 @@ const main = async (baseUrl: string, page: number): Promise<StreamResult> => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss)
     fullGc()
     const finalHeap = process.memoryUsage().heapUsed
-    return { count, seconds, cpuSeconds: (used.user + used.system) / 1e6, baselineRss, peakRss, baselineHeap, finalHeap }
+    return {
+      count,
+      seconds,
+      cpuSeconds: (used.user + used.system) / 1e6,
+      baselineRss,
+      peakRss,
+      baselineHeap,
+      finalHeap
+    }
   } finally {
     await runtime.dispose()
   }

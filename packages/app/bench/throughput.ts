@@ -3,10 +3,10 @@
  * child process answering a fixed identity), sequential and with 32 calls in flight, in interleaved rounds.
  */
 import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Undici7 from "@effect/platform-node/Undici"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Orq } from "@orq-ai/node-4.9.4"
 import { IdentityClient, layer as clientLayer } from "@orq-effect/client"
@@ -111,31 +111,46 @@ const contenders = (baseUrl: string): ReadonlyArray<Contender> => {
   const headers = { authorization: `Bearer ${API_KEY}`, "content-type": "application/json", accept: "application/json" }
   const orq = new Orq({ apiKey: API_KEY, serverURL: baseUrl })
   const exporter = new DiscardingExporter()
-  const withClient = <A>(f: (client: IdentityClient["Type"]) => A) => (runtime: ManagedRuntime.ManagedRuntime<IdentityClient, never>) =>
-    f(runtime.runSync(IdentityClient))
+  const withClient =
+    <A>(f: (client: IdentityClient["Type"]) => A) => (runtime: ManagedRuntime.ManagedRuntime<IdentityClient, never>) =>
+      f(runtime.runSync(IdentityClient))
   return [
     {
       name: "raw undici 7 (request)",
       measure: (concurrency, millis) =>
-        measurePromise(async () => {
-          const response = await Undici7.request(url, { method: "PATCH", headers, body: JSON.stringify(PATCH) })
-          return response.body.json()
-        }, concurrency, millis),
+        measurePromise(
+          async () => {
+            const response = await Undici7.request(url, { method: "PATCH", headers, body: JSON.stringify(PATCH) })
+            return response.body.json()
+          },
+          concurrency,
+          millis
+        ),
       close: async () => {}
     },
     {
       name: "raw undici 6 (request)",
       measure: (concurrency, millis) =>
-        measurePromise(async () => {
-          const response = await Undici6.request(url, { method: "PATCH", headers, body: JSON.stringify(PATCH) })
-          return response.body.json()
-        }, concurrency, millis),
+        measurePromise(
+          async () => {
+            const response = await Undici6.request(url, { method: "PATCH", headers, body: JSON.stringify(PATCH) })
+            return response.body.json()
+          },
+          concurrency,
+          millis
+        ),
       close: async () => {}
     },
-    effectContender("bare HttpClient (layerUndici)", NodeHttpClient.layerUndici, (runtime) =>
-      barePatch(baseUrl)(runtime.runSync(HttpClient.HttpClient))),
-    effectContender("bare HttpClient (lean undici)", UndiciHttpClient.layer, (runtime) =>
-      barePatch(baseUrl)(runtime.runSync(HttpClient.HttpClient))),
+    effectContender(
+      "bare HttpClient (layerUndici)",
+      NodeHttpClient.layerUndici,
+      (runtime) => barePatch(baseUrl)(runtime.runSync(HttpClient.HttpClient))
+    ),
+    effectContender(
+      "bare HttpClient (lean undici)",
+      UndiciHttpClient.layer,
+      (runtime) => barePatch(baseUrl)(runtime.runSync(HttpClient.HttpClient))
+    ),
     effectContender("ours (layerUndici)", oursLayer(baseUrl, NodeHttpClient.layerUndici), withClient(oursUpdate)),
     effectContender("ours (lean undici)", oursLayer(baseUrl, UndiciHttpClient.layer), withClient(oursUpdate)),
     effectContender(
@@ -147,14 +162,25 @@ const contenders = (baseUrl: string): ReadonlyArray<Contender> => {
       "ours + OTel spans (layerUndici)",
       Layer.merge(
         oursLayer(baseUrl, NodeHttpClient.layerUndici),
-        NodeSdk.layer(() => ({ resource: { serviceName: "orq-bench" }, spanProcessor: new SimpleSpanProcessor(exporter) }))
+        NodeSdk.layer(() => ({
+          resource: { serviceName: "orq-bench" },
+          spanProcessor: new SimpleSpanProcessor(exporter)
+        }))
       ),
       (runtime) => runtime.runSync(Effect.map(IdentityClient, oursUpdate))
     ),
     {
       name: "@orq-ai/node 4.9.4",
       measure: (concurrency, millis) =>
-        measurePromise(() => orq.identities.update({ id: ID, requestBody: { displayName: "Bench User", tags: ["bench"], metadata: { plan: "pro" } } }), concurrency, millis),
+        measurePromise(
+          () =>
+            orq.identities.update({
+              id: ID,
+              requestBody: { displayName: "Bench User", tags: ["bench"], metadata: { plan: "pro" } }
+            }),
+          concurrency,
+          millis
+        ),
       close: async () => {}
     }
   ]
@@ -167,7 +193,12 @@ const CLAIMS: ReadonlyArray<readonly [string, string, string, number | undefined
   ["ours / raw undici 7", "ours (layerUndici)", "raw undici 7 (request)", 0.5],
   ["ours / raw undici 6", "ours (layerUndici)", "raw undici 6 (request)", undefined],
   ["ours+OTel / ours", "ours + OTel spans (layerUndici)", "ours (layerUndici)", undefined],
-  ["ours without RetryPolicy / bare", "ours without RetryPolicy (layerUndici)", "bare HttpClient (layerUndici)", undefined],
+  [
+    "ours without RetryPolicy / bare",
+    "ours without RetryPolicy (layerUndici)",
+    "bare HttpClient (layerUndici)",
+    undefined
+  ],
   ["lean: ours / bare (layerUndici)", "ours (lean undici)", "bare HttpClient (layerUndici)", undefined],
   ["lean: ours / raw undici 7", "ours (lean undici)", "raw undici 7 (request)", undefined],
   ["lean bare / layerUndici bare", "bare HttpClient (lean undici)", "bare HttpClient (layerUndici)", undefined]
@@ -180,14 +211,18 @@ export const run = async (options: Options): Promise<void> => {
   const chosen = options.only === undefined ? all : all.filter((c) => options.only?.some((o) => c.name.includes(o)))
   try {
     for (const concurrency of [1, 32]) {
-      console.log(`\n## PATCH throughput, concurrency ${concurrency} (${options.rounds} interleaved rounds of ${options.millis} ms each)\n`)
+      console.log(
+        `\n## PATCH throughput, concurrency ${concurrency} (${options.rounds} interleaved rounds of ${options.millis} ms each)\n`
+      )
       // warm-up: JIT, connection pools
       for (const contender of chosen) await contender.measure(concurrency, Math.min(500, options.millis))
       const results = new Map<string, Array<Measured>>(chosen.map((c) => [c.name, []]))
       for (let round = 0; round < options.rounds; round++) {
         // rotate the order each round so no contender always runs first or last
         const order = chosen.map((_, i) => chosen[(i + round) % chosen.length])
-        for (const contender of order) results.get(contender.name)?.push(await contender.measure(concurrency, options.millis))
+        for (const contender of order) {
+          results.get(contender.name)?.push(await contender.measure(concurrency, options.millis))
+        }
       }
       table(
         ["contender", "median req/s", "min", "max", "client CPU µs/req (median)"],

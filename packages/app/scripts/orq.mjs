@@ -38,7 +38,9 @@ if (!existsSync(bundle) || statSync(bundle).mtimeMs < newestSource()) {
     logLevel: "error",
     outfile: bundle,
     // CommonJS dependencies inside an ESM bundle still call require
-    banner: { js: "import { createRequire as __orqRequire } from 'node:module'; const require = __orqRequire(import.meta.url);" }
+    banner: {
+      js: "import { createRequire as __orqRequire } from 'node:module'; const require = __orqRequire(import.meta.url);"
+    }
   })
   mkdirSync(dirname(bundle), { recursive: true })
   // written aside then renamed: a concurrent `pnpm orq` never imports half a file

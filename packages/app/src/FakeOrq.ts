@@ -5,12 +5,12 @@
  *
  * @since 0.1.0
  */
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { IdentityStore } from "@orq-effect/client"
+import type { IdentityStore } from "@orq-effect/client"
 import { CreateIdentity, Identity, ListIdentities, UpdateIdentity } from "@orq-effect/domain/Identity"
 import { refusedInput } from "@orq-effect/domain/IdentityError"
 import { Effect, Layer, type ParseResult, Redacted, Ref, Schema, Stream } from "effect"
@@ -286,4 +286,3 @@ export const url = HttpServer.addressWith((address) =>
 /** Starts FakeOrq on a free loopback port for the life of the scope; returns its base URL. */
 export const start = (options: Options & { readonly host?: string; readonly port?: number }) =>
   Effect.flatMap(Layer.build(layer(options)), (context) => Effect.provide(url, context))
-

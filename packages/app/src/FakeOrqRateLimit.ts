@@ -15,10 +15,10 @@
  *
  * @since 0.1.0
  */
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Clock, Effect, Layer, Ref } from "effect"
 import { createServer } from "node:http"
 import * as FakeOrq from "./FakeOrq.js"
@@ -93,24 +93,25 @@ const headersOf = (decision: Decision) => ({
 })
 
 /** Puts `app` behind `bucket`: a request without a token never reaches it. */
-export const limit = (bucket: Bucket, options: Pick<RateLimitOptions, "retryAfterMs"> = {}) =>
-<E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
-  Effect.flatMap(bucket.take, (decision) => {
-    if (decision.allowed) {
-      return Effect.map(app, (response) => HttpServerResponse.setHeaders(response, headersOf(decision)))
-    }
-    const wait = decision.retryAfterMillis
-    return Effect.succeed(
-      HttpServerResponse.unsafeJson({ error: "Too many requests: rate limit exceeded" }, {
-        status: 429,
-        headers: {
-          ...headersOf(decision),
-          "retry-after": String(Math.max(1, Math.ceil(wait / 1000))),
-          ...(options.retryAfterMs === false ? {} : { "retry-after-ms": String(wait) })
-        }
-      })
-    )
-  })
+export const limit =
+  (bucket: Bucket, options: Pick<RateLimitOptions, "retryAfterMs"> = {}) =>
+  <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+    Effect.flatMap(bucket.take, (decision) => {
+      if (decision.allowed) {
+        return Effect.map(app, (response) => HttpServerResponse.setHeaders(response, headersOf(decision)))
+      }
+      const wait = decision.retryAfterMillis
+      return Effect.succeed(
+        HttpServerResponse.unsafeJson({ error: "Too many requests: rate limit exceeded" }, {
+          status: 429,
+          headers: {
+            ...headersOf(decision),
+            "retry-after": String(Math.max(1, Math.ceil(wait / 1000))),
+            ...(options.retryAfterMs === false ? {} : { "retry-after-ms": String(wait) })
+          }
+        })
+      )
+    })
 
 /** FakeOrq behind a rate limit on a Node HTTP server at `host:port` (port 0 picks a free one). */
 export const layer = (
@@ -127,7 +128,9 @@ export const layer = (
       (bucket) => HttpServer.serve(limit(bucket, options.rateLimit)(FakeOrq.makeApp(options)))
     )
   ).pipe(
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { host: options.host ?? "127.0.0.1", port: options.port ?? 0 }))
+    Layer.provideMerge(
+      NodeHttpServer.layer(createServer, { host: options.host ?? "127.0.0.1", port: options.port ?? 0 })
+    )
   )
 
 /**

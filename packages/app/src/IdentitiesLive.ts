@@ -4,9 +4,10 @@
  *
  * @since 0.1.0
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { IdentityClient, layer } from "@orq-effect/client"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type { IdentityClient } from "@orq-effect/client"
+import { layer } from "@orq-effect/client"
 import { type ConfigError, Effect, Layer } from "effect"
 import * as OrqConfig from "./OrqConfig.js"
 import * as RetryPolicy from "./RetryPolicy.js"

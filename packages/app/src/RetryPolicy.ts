@@ -103,10 +103,12 @@ const retryAfterOf = (error: HttpClientError.HttpClientError, nowMillis: number)
  * failure is `retryable`, at most `maxRetries` times, and only while the wait ends before `deadlineAt` (epoch
  * millis). Its output is the wait before the next attempt.
  */
-export const schedule = (options: Pick<Options, "baseDelay" | "maxDelay" | "maxRetries"> & {
-  readonly retryable: (error: HttpClientError.HttpClientError) => boolean
-  readonly deadlineAt: number
-}): Schedule.Schedule<Duration.Duration, HttpClientError.HttpClientError> => {
+export const schedule = (
+  options: Pick<Options, "baseDelay" | "maxDelay" | "maxRetries"> & {
+    readonly retryable: (error: HttpClientError.HttpClientError) => boolean
+    readonly deadlineAt: number
+  }
+): Schedule.Schedule<Duration.Duration, HttpClientError.HttpClientError> => {
   const steps: Schedule.Schedule<Duration.Duration, HttpClientError.HttpClientError> = backoff(options)
   return Schedule.passthrough(steps).pipe(
     Schedule.modifyDelayEffect((error, delay) =>
@@ -264,21 +266,22 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
             replayed = true
             return Effect.fail(first)
           })
-          return Effect.flatMap(Clock.currentTimeMillis, (failedAt) => again.pipe(
-            Effect.retry(
-              schedule({ ...options, retryable, deadlineAt }).pipe(
-                Schedule.tapOutput((wait) =>
-                  Effect.logDebug("orq: retrying").pipe(
-                    Effect.annotateLogs({ method: request.method, wait: Duration.format(wait) })
+          return Effect.flatMap(Clock.currentTimeMillis, (failedAt) =>
+            again.pipe(
+              Effect.retry(
+                schedule({ ...options, retryable, deadlineAt }).pipe(
+                  Schedule.tapOutput((wait) =>
+                    Effect.logDebug("orq: retrying").pipe(
+                      Effect.annotateLogs({ method: request.method, wait: Duration.format(wait) })
+                    )
                   )
                 )
-              )
-            ),
-            Effect.timeoutFail({
-              duration: Duration.millis(Math.max(0, deadlineAt - failedAt)),
-              onTimeout: () => timeoutError(request, deadlineMessage)
-            })
-          ))
+              ),
+              Effect.timeoutFail({
+                duration: Duration.millis(Math.max(0, deadlineAt - failedAt)),
+                onTimeout: () => timeoutError(request, deadlineMessage)
+              })
+            ))
         })
       )
     })
@@ -308,11 +311,19 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
       return existing.status === 200 ? existing : response
     })
 
-  return HttpClient.transform(client, (send, request) =>
-    Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
-      Option.match(createExternalId(request), {
-        onSome: (externalId) => create(request, send, externalId, startedAt),
-        onNone: () =>
-          retried(request, send, IDEMPOTENT_METHODS.has(request.method) ? isTransient : certainlyNotApplied, startedAt)
-      })))
+  return HttpClient.transform(
+    client,
+    (send, request) =>
+      Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+        Option.match(createExternalId(request), {
+          onSome: (externalId) => create(request, send, externalId, startedAt),
+          onNone: () =>
+            retried(
+              request,
+              send,
+              IDEMPOTENT_METHODS.has(request.method) ? isTransient : certainlyNotApplied,
+              startedAt
+            )
+        }))
+  )
 }

@@ -9,10 +9,10 @@
  *
  * @since 0.1.0
  */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Path from "@effect/platform/Path"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { IdentityClient, make } from "@orq-effect/client"
 import { Config, ConfigError, Console, Effect, Either, Layer, Option, Random, Redacted } from "effect"
 import * as FakeOrq from "./FakeOrq.js"

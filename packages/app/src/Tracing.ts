@@ -28,8 +28,7 @@ export const endpoint: Config.Config<Option.Option<string>> = Config.all({
 /** The OpenTelemetry tracer of service `orq` over the given span processors (e.g. an in-memory one in tests). */
 export const layerProcessor = (
   spanProcessor: SpanProcessor | ReadonlyArray<SpanProcessor>
-): Layer.Layer<Resource.Resource> =>
-  NodeSdk.layer(() => ({ resource: { serviceName: SERVICE_NAME }, spanProcessor }))
+): Layer.Layer<Resource.Resource> => NodeSdk.layer(() => ({ resource: { serviceName: SERVICE_NAME }, spanProcessor }))
 
 /** Spans exported over OTLP/HTTP to `url` in batches; flushed when the layer is released. */
 export const layerOtlp = (url: string): Layer.Layer<Resource.Resource> =>

@@ -11,6 +11,8 @@
  *
  * @since 0.1.0
  */
+import * as NodeStream from "@effect/platform-node/NodeStream"
+import * as Undici from "@effect/platform-node/Undici"
 import * as Cookies from "@effect/platform/Cookies"
 import * as Headers from "@effect/platform/Headers"
 import type * as HttpBody from "@effect/platform/HttpBody"
@@ -18,11 +20,9 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
 import * as IncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
 import * as UrlParams from "@effect/platform/UrlParams"
-import * as NodeStream from "@effect/platform-node/NodeStream"
-import * as Undici from "@effect/platform-node/Undici"
 import { Effect, Either, FiberRef, Inspectable, Layer, Option, type Stream } from "effect"
 
 const released = new FinalizationRegistry<Undici.Dispatcher.ResponseData["body"]>((body) => {
@@ -139,36 +139,45 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
         if (Either.isLeft(url)) {
           return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
         }
-        const send = (headers: Headers.Headers) => Effect.flatMap(bodyOf(request.body), (body) =>
-          Effect.async<Response, HttpClientError.RequestError>((resume, signal) => {
-            dispatcher.request({
-              method: request.method,
-              origin: url.right.origin,
-              path: url.right.pathname + url.right.search,
-              headers,
-              body,
-              signal,
-              // timeouts are left to Effect
-              headersTimeout: 0,
-              bodyTimeout: 0
-            }).then(
-              (source) => resume(Effect.succeed(new Response(request, source))),
-              (cause) => resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
-            )
-          }))
+        const send = (headers: Headers.Headers) =>
+          Effect.flatMap(bodyOf(request.body), (body) =>
+            Effect.async<Response, HttpClientError.RequestError>((resume, signal) => {
+              dispatcher.request({
+                method: request.method,
+                origin: url.right.origin,
+                path: url.right.pathname + url.right.search,
+                headers,
+                body,
+                signal,
+                // timeouts are left to Effect
+                headersTimeout: 0,
+                bodyTimeout: 0
+              }).then(
+                (source) =>
+                  resume(Effect.succeed(new Response(request, source))),
+                (cause) =>
+                  resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+              )
+            }))
         return Effect.flatMap(FiberRef.get(FiberRef.currentTracerEnabled), (enabled) =>
           enabled
             ? Effect.useSpan(`http.client ${request.method}`, { kind: "client", captureStackTrace: false }, (span) => {
               span.attribute("http.request.method", request.method)
               span.attribute("server.address", url.right.origin)
-              if (url.right.port !== "") span.attribute("server.port", Number(url.right.port))
+              if (url.right.port !== "") {
+                span.attribute("server.port", Number(url.right.port))
+              }
               span.attribute("url.path", url.right.pathname)
               span.attribute("url.scheme", url.right.protocol.slice(0, -1))
-              return Effect.flatMap(FiberRef.get(HttpClient.currentTracerPropagation), (propagate) =>
-                send(propagate ? Headers.merge(request.headers, HttpTraceContext.toHeaders(span)) : request.headers)
+              return Effect.flatMap(
+                FiberRef.get(HttpClient.currentTracerPropagation),
+                (propagate) =>
+                  send(propagate ? Headers.merge(request.headers, HttpTraceContext.toHeaders(span)) : request.headers)
               ).pipe(
                 Effect.withParentSpan(span),
-                Effect.tap((response) => span.attribute("http.response.status_code", response.status))
+                Effect.tap((response) =>
+                  span.attribute("http.response.status_code", response.status)
+                )
               )
             })
             : send(request.headers))

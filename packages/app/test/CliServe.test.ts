@@ -2,10 +2,10 @@
  * `orq serve` as a user runs it: a child process on a free loopback port over a temp state file, reached with
  * fetch, a raw socket and the CLI itself, then stopped with SIGTERM.
  */
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Command from "@effect/platform/Command"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Option, Queue, Stream } from "effect"
 import * as Net from "node:net"
@@ -92,8 +92,7 @@ const rawConnection = (url: string) =>
       }),
       (socket) => Effect.sync(() => socket.destroy())
     )
-    const write = (text: string) =>
-      Effect.async<void>((resume) => void socket.write(text, () => resume(Effect.void)))
+    const write = (text: string) => Effect.async<void>((resume) => void socket.write(text, () => resume(Effect.void)))
     return { write, answer: Deferred.await(answer) }
   })
 
@@ -158,46 +157,56 @@ describe.concurrent("orq serve", () => {
     TIMEOUT
   )
 
-  it.scopedLive("--api-key is required on every request; --generation current answers wrapped identities", () =>
-    Effect.gen(function*() {
-      const { state } = yield* tempState
-      const { child, url } = yield* serve(["--state", state, "--api-key", "local-secret", "--generation", "current"])
-      const get = (key: string) =>
-        Effect.promise(async () => {
-          const response = await fetch(`${url}/v2/identities/user_12345`, {
-            headers: { authorization: `Bearer ${key}` }
+  it.scopedLive(
+    "--api-key is required on every request; --generation current answers wrapped identities",
+    () =>
+      Effect.gen(function*() {
+        const { state } = yield* tempState
+        const { child, url } = yield* serve(["--state", state, "--api-key", "local-secret", "--generation", "current"])
+        const get = (key: string) =>
+          Effect.promise(async () => {
+            const response = await fetch(`${url}/v2/identities/user_12345`, {
+              headers: { authorization: `Bearer ${key}` }
+            })
+            return { status: response.status, body: await response.json() }
           })
-          return { status: response.status, body: await response.json() }
-        })
-      const [wrong, right] = yield* Effect.all([get("not-the-key"), get("local-secret")])
-      assert.strictEqual(wrong.status, 401)
-      assert.strictEqual(right.status, 200)
-      assert.strictEqual(right.body.identity.external_id, "user_12345")
-      yield* child.kill("SIGINT")
-      assert.strictEqual(yield* child.exitCode, 0)
-    }).pipe(Effect.provide(NodeContext.layer)), TIMEOUT)
+        const [wrong, right] = yield* Effect.all([get("not-the-key"), get("local-secret")])
+        assert.strictEqual(wrong.status, 401)
+        assert.strictEqual(right.status, 200)
+        assert.strictEqual(right.body.identity.external_id, "user_12345")
+        yield* child.kill("SIGINT")
+        assert.strictEqual(yield* child.exitCode, 0)
+      }).pipe(Effect.provide(NodeContext.layer)),
+    TIMEOUT
+  )
 
-  it.scopedLive("--rate-limit answers 429 with Retry-After and X-RateLimit-* once the bucket is empty", () =>
-    Effect.gen(function*() {
-      const { state } = yield* tempState
-      const { child, url } = yield* serve(["--state", state, "--rate-limit", "2/min"])
-      // a bucket of 1 token refilled every 30 s: the second quick request finds it empty
-      const statuses: Array<{ status: number; headers: Headers }> = []
-      for (let i = 0; i < 2; i++) {
-        statuses.push(yield* Effect.promise(async () => {
-          const response = await fetch(`${url}/v2/identities/user_12345`)
-          await response.arrayBuffer()
-          return { status: response.status, headers: response.headers }
-        }))
-      }
-      assert.deepStrictEqual(statuses.map((answer) => answer.status), [200, 429])
-      const limited = statuses[1].headers
-      assert.strictEqual(limited.get("x-ratelimit-limit"), "1")
-      assert.strictEqual(limited.get("x-ratelimit-remaining"), "0")
-      assert.isAbove(Number(limited.get("retry-after")), 0)
-      yield* child.kill("SIGTERM")
-      assert.strictEqual(yield* child.exitCode, 0)
-    }).pipe(Effect.provide(NodeContext.layer)), TIMEOUT)
+  it.scopedLive(
+    "--rate-limit answers 429 with Retry-After and X-RateLimit-* once the bucket is empty",
+    () =>
+      Effect.gen(function*() {
+        const { state } = yield* tempState
+        const { child, url } = yield* serve(["--state", state, "--rate-limit", "2/min"])
+        // a bucket of 1 token refilled every 30 s: the second quick request finds it empty
+        const statuses: Array<{ status: number; headers: Headers }> = []
+        for (let i = 0; i < 2; i++) {
+          statuses.push(
+            yield* Effect.promise(async () => {
+              const response = await fetch(`${url}/v2/identities/user_12345`)
+              await response.arrayBuffer()
+              return { status: response.status, headers: response.headers }
+            })
+          )
+        }
+        assert.deepStrictEqual(statuses.map((answer) => answer.status), [200, 429])
+        const limited = statuses[1].headers
+        assert.strictEqual(limited.get("x-ratelimit-limit"), "1")
+        assert.strictEqual(limited.get("x-ratelimit-remaining"), "0")
+        assert.isAbove(Number(limited.get("retry-after")), 0)
+        yield* child.kill("SIGTERM")
+        assert.strictEqual(yield* child.exitCode, 0)
+      }).pipe(Effect.provide(NodeContext.layer)),
+    TIMEOUT
+  )
 
   it.effect("--rate-limit refuses what is not a rate, naming the flag", () =>
     Effect.gen(function*() {

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the raw wire is read untyped on purpose: these tests assert on exactly what FakeOrq sent */
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { IdentityStore } from "@orq-effect/client"

@@ -1,5 +1,5 @@
-import * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import { IdentityClient, IdentityStore, layer as clientLayer } from "@orq-effect/client"
 import { Duration, Effect, Redacted, TestClock } from "effect"

@@ -1,7 +1,7 @@
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Command from "@effect/platform/Command"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, layer } from "@effect/vitest"
 import { Identity } from "@orq-effect/domain/Identity"
 import { Chunk, Duration, Effect, Either, Option, Stream, TestClock } from "effect"
@@ -149,40 +149,44 @@ layer(NodeContext.layer)("LocalState", (it) => {
       file
     ).pipe(Command.workingDirectory(APP_DIR))
 
-  it.scoped("kill -9 in the middle of a write loop leaves a file that parses, holding a whole state", () =>
-    Effect.gen(function*() {
-      const fs = yield* FileSystem.FileSystem
-      const path = yield* Path.Path
-      const killAfter = [3, 17, 41]
-      const results = yield* Effect.forEach(killAfter, (writes) =>
-        Effect.gen(function*() {
-          const dir = yield* fs.makeTempDirectoryScoped({ prefix: "orq-kill9-" })
-          const file = path.join(dir, "state.json")
-          const child = yield* Command.start(writer(file))
-          const seen = yield* child.stdout.pipe(
-            Stream.decodeText(),
-            Stream.splitLines,
-            Stream.take(writes),
-            Stream.runCollect
-          )
-          assert.strictEqual(Chunk.size(seen), writes)
-          yield* child.kill("SIGKILL")
-          yield* Effect.ignore(child.exitCode)
-          const saved = Option.getOrThrow(yield* LocalState.load(file))
-          // at least what was reported saved, each identity whole, in order
-          assert.isAtLeast(saved.length, writes + 1)
-          assert.deepStrictEqual(saved.map((one) => one.externalId), [
-            "user_12345",
-            ...Array.from({ length: saved.length - 1 }, (_, i) => `user_${i + 1}`)
-          ])
-          // opening it again cleans whatever temp file the kill left
-          const reopened = yield* Effect.scoped(Effect.flatMap(LocalState.store(file), (store) => store.all))
-          assert.strictEqual(reopened.length, saved.length)
-          assert.deepStrictEqual(yield* fs.readDirectory(dir), ["state.json"])
-          return saved.length
-        }), { concurrency: "unbounded" })
-      assert.strictEqual(results.length, killAfter.length)
-    }), 120_000)
+  it.scoped(
+    "kill -9 in the middle of a write loop leaves a file that parses, holding a whole state",
+    () =>
+      Effect.gen(function*() {
+        const fs = yield* FileSystem.FileSystem
+        const path = yield* Path.Path
+        const killAfter = [3, 17, 41]
+        const results = yield* Effect.forEach(killAfter, (writes) =>
+          Effect.gen(function*() {
+            const dir = yield* fs.makeTempDirectoryScoped({ prefix: "orq-kill9-" })
+            const file = path.join(dir, "state.json")
+            const child = yield* Command.start(writer(file))
+            const seen = yield* child.stdout.pipe(
+              Stream.decodeText(),
+              Stream.splitLines,
+              Stream.take(writes),
+              Stream.runCollect
+            )
+            assert.strictEqual(Chunk.size(seen), writes)
+            yield* child.kill("SIGKILL")
+            yield* Effect.ignore(child.exitCode)
+            const saved = Option.getOrThrow(yield* LocalState.load(file))
+            // at least what was reported saved, each identity whole, in order
+            assert.isAtLeast(saved.length, writes + 1)
+            assert.deepStrictEqual(saved.map((one) => one.externalId), [
+              "user_12345",
+              ...Array.from({ length: saved.length - 1 }, (_, i) => `user_${i + 1}`)
+            ])
+            // opening it again cleans whatever temp file the kill left
+            const reopened = yield* Effect.scoped(Effect.flatMap(LocalState.store(file), (store) => store.all))
+            assert.strictEqual(reopened.length, saved.length)
+            assert.deepStrictEqual(yield* fs.readDirectory(dir), ["state.json"])
+            return saved.length
+          }), { concurrency: "unbounded" })
+        assert.strictEqual(results.length, killAfter.length)
+      }),
+    120_000
+  )
 
   it.effect("identities keep every field through save and load", () =>
     Effect.gen(function*() {

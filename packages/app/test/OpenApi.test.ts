@@ -8,14 +8,14 @@
  * OpenAPI 3.1 schemas are JSON Schema 2020-12: they are compiled by Ajv 2020 with ajv-formats, `example` is
  * accepted as an annotation and `format: ulid` checks an optionally prefixed ULID (`identity_01…`).
  */
+import { NodeHttpClient } from "@effect/platform-node"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it, layer } from "@effect/vitest"
 import { IdentityStore } from "@orq-effect/client"
 import * as IdentityClient from "@orq-effect/client/IdentityClient"
-import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js"
 import addFormatsModule from "ajv-formats"
+import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js"
 import { Chunk, Effect, Redacted, Stream } from "effect"
 import { readFileSync } from "node:fs"
 import { parse } from "yaml"

@@ -3,8 +3,8 @@
  * working, this fails.
  */
 import { FetchHttpClient } from "@effect/platform"
-import { IdentityClient, IdentityStore, layerConfig, layerMemory } from "@orq-effect/client"
 import { assert, describe, it } from "@effect/vitest"
+import { IdentityClient, IdentityStore, layerConfig, layerMemory } from "@orq-effect/client"
 import { Config, ConfigProvider, Effect, Layer, Option, Redacted, Stream } from "effect"
 import * as FakeOrq from "../src/FakeOrq.js"
 import { IdentitiesLive } from "../src/IdentitiesLive.js"
@@ -60,7 +60,12 @@ describe("README", () => {
           Effect.provide(Identities),
           Effect.withConfigProvider(config)
         )
-      assert.deepStrictEqual([...premium].map((identity) => identity.externalId), ["user_12345"])
+      assert.deepStrictEqual(
+        [...premium].map((identity) =>
+          identity.externalId
+        ),
+        ["user_12345"]
+      )
     }))
 
   it.effect("renames a user", () =>

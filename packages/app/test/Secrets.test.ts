@@ -1,8 +1,8 @@
+import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Command from "@effect/platform/Command"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import { assert, describe, it } from "@effect/vitest"
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { IdentityClient, IdentityStore } from "@orq-effect/client"
@@ -165,28 +165,31 @@ describe("the API key never leaks", () => {
       assertNothingLeaked(seen)
     }).pipe(Effect.scoped))
 
-  it.live("a failing server, with retries logged at debug: 5xx, 429, resets, timeouts, malformed answers", () =>
-    Effect.gen(function*() {
-      const store = yield* IdentityStore.make()
-      const server = yield* FakeOrqChaos.start({
-        store,
-        apiKey: Redacted.make(CANARY),
-        chaos: { seed: "secrets", rates: FakeOrqChaos.uniform(0.07), slowBy: Duration.millis(600) }
-      })
-      const seen = yield* observed(
-        Effect.flatMap(
-          liveClient(server.url, { ORQ_TIMEOUT: "300 millis", ORQ_DEADLINE: "3 seconds", ORQ_MAX_RETRIES: "1" }),
-          (client) =>
-            errorsOf(Array.from({ length: 6 }, (_, i) => everyOperation(client, `chaos${i}`)).flat())
+  it.live(
+    "a failing server, with retries logged at debug: 5xx, 429, resets, timeouts, malformed answers",
+    () =>
+      Effect.gen(function*() {
+        const store = yield* IdentityStore.make()
+        const server = yield* FakeOrqChaos.start({
+          store,
+          apiKey: Redacted.make(CANARY),
+          chaos: { seed: "secrets", rates: FakeOrqChaos.uniform(0.07), slowBy: Duration.millis(600) }
+        })
+        const seen = yield* observed(
+          Effect.flatMap(
+            liveClient(server.url, { ORQ_TIMEOUT: "300 millis", ORQ_DEADLINE: "3 seconds", ORQ_MAX_RETRIES: "1" }),
+            (client) => errorsOf(Array.from({ length: 6 }, (_, i) => everyOperation(client, `chaos${i}`)).flat())
+          )
         )
-      )
-      const tags = new Set(seen.errors.map((error) => error._tag))
-      for (const tag of ["ServerError", "TransportError", "MalformedResponse"]) {
-        assert.isTrue(tags.has(tag as IdentityError["_tag"]), `no ${tag} among ${[...tags].join(", ")}`)
-      }
-      assert.isTrue(seen.lines.some((line) => line.includes("orq: retrying")), "no retry was logged")
-      assertNothingLeaked(seen)
-    }).pipe(Effect.scoped), { timeout: 60_000 })
+        const tags = new Set(seen.errors.map((error) => error._tag))
+        for (const tag of ["ServerError", "TransportError", "MalformedResponse"]) {
+          assert.isTrue(tags.has(tag as IdentityError["_tag"]), `no ${tag} among ${[...tags].join(", ")}`)
+        }
+        assert.isTrue(seen.lines.some((line) => line.includes("orq: retrying")), "no retry was logged")
+        assertNothingLeaked(seen)
+      }).pipe(Effect.scoped),
+    { timeout: 60_000 }
+  )
 
   /** Ten calls against a server that echoes the Authorization header in its body and its `x-request-id`. */
   const againstEcho = Effect.gen(function*() {

@@ -207,13 +207,16 @@ const causeMessage = (cause: unknown): string =>
  * predicate already in place is kept for the others.
  */
 const withoutSearchSpans = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
-  HttpClient.transformResponse(client, (effect) =>
-    Effect.flatMap(FiberRef.get(HttpClient.currentTracerDisabledWhen), (disabled) =>
-      Effect.locally(
-        effect,
-        HttpClient.currentTracerDisabledWhen,
-        (request) => disabled(request) || request.urlParams.some(([key]) => key === "search")
-      )))
+  HttpClient.transformResponse(
+    client,
+    (effect) =>
+      Effect.flatMap(FiberRef.get(HttpClient.currentTracerDisabledWhen), (disabled) =>
+        Effect.locally(
+          effect,
+          HttpClient.currentTracerDisabledWhen,
+          (request) => disabled(request) || request.urlParams.some(([key]) => key === "search")
+        ))
+  )
 
 /**
  * Every identity `list` yields for `params`, page after page, each page starting after the last `_id`. A page
@@ -337,7 +340,11 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     ): Effect.Effect<never, IdentityError> =>
       Effect.flatMap(
         // the status says what went wrong: a body too large or cut short only loses the server's message
-        Effect.zip(Effect.orElseSucceed(readBody(response), () => ""), Clock.currentTimeMillis),
+        Effect.zip(
+          Effect.orElseSucceed(readBody(response), () =>
+            ""),
+          Clock.currentTimeMillis
+        ),
         ([body, nowMillis]) =>
           Effect.fail(ErrorResponse.fromStatus({
             status: response.status,
@@ -369,9 +376,11 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
             return Effect.fail(
               new TransportError({
                 reason: timeout ? "Timeout" : "Connection",
-                message: redact(`${describe(error.request)}: ${
-                  timeout ? error.description ?? "timed out" : causeMessage(error.cause ?? error.description)
-                }`)
+                message: redact(
+                  `${describe(error.request)}: ${
+                    timeout ? error.description ?? "timed out" : causeMessage(error.cause ?? error.description)
+                  }`
+                )
               })
             )
           }
@@ -395,7 +404,9 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         ? Effect.fail(new InvalidRequest({ field: "apiKey", message: `apiKey: ${keyProblem}` }))
         : httpClient.execute(request).pipe(
           Effect.locally(Headers.currentRedactedNames, SPAN_REDACTED_HEADERS),
-          Effect.catchAll((error) => fromHttpError(error, subject)),
+          Effect.catchAll((error) =>
+            fromHttpError(error, subject)
+          ),
           Effect.flatMap((response) =>
             response.status >= 200 && response.status < 300
               ? Effect.map(readBody(response), (body) => ({ status: response.status, headers: response.headers, body }))

@@ -144,7 +144,11 @@ export const makeLimiter = (options: LimiterOptions = {}): Effect.Effect<Adaptiv
           const factor = s.slowStart ? Math.min(decrease, 0.5) : decrease
           const floor = Number.isFinite(s.taken) ? Math.min(s.rate, s.taken) * decrease : 0
           const rate = cut ? clamp(Math.max(s.rate * factor, floor)) : s.rate
-          const wait = Option.match(retryAfter, { onNone: () => 1000 / rate, onSome: Duration.toMillis })
+          const wait = Option.match(retryAfter, {
+            onNone: () =>
+              1000 / rate,
+            onSome: Duration.toMillis
+          })
           const pausedUntil = Math.max(s.pausedUntil, now + wait)
           return {
             ...s,
@@ -189,9 +193,24 @@ const isRateLimited = (error: { readonly _tag: string }): error is RateLimited =
 
 /** What became of one input. `rateLimited` counts the 429s its calls met on the way; `requests` its calls. */
 export type Outcome = Data.TaggedEnum<{
-  Created: { readonly externalId: string; readonly identity: Identity; readonly requests: number; readonly rateLimited: number }
-  Updated: { readonly externalId: string; readonly identity: Identity; readonly requests: number; readonly rateLimited: number }
-  Failed: { readonly externalId: string; readonly error: IdentityError; readonly requests: number; readonly rateLimited: number }
+  Created: {
+    readonly externalId: string
+    readonly identity: Identity
+    readonly requests: number
+    readonly rateLimited: number
+  }
+  Updated: {
+    readonly externalId: string
+    readonly identity: Identity
+    readonly requests: number
+    readonly rateLimited: number
+  }
+  Failed: {
+    readonly externalId: string
+    readonly error: IdentityError
+    readonly requests: number
+    readonly rateLimited: number
+  }
 }>
 
 /** Constructors and matchers of {@link Outcome}. */
@@ -300,4 +319,5 @@ export const summarize = (summary: Summary, outcome: Outcome): Summary => ({
 export const upsert = <E, R>(
   inputs: Stream.Stream<CreateIdentity, E, R>,
   options: Options = {}
-): Effect.Effect<Summary, E, R | IdentityClient> => Stream.runFold(upsertStream(inputs, options), emptySummary, summarize)
+): Effect.Effect<Summary, E, R | IdentityClient> =>
+  Stream.runFold(upsertStream(inputs, options), emptySummary, summarize)

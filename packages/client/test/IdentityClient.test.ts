@@ -248,12 +248,14 @@ describe("the wire", () => {
     { timeout: 60_000, fastCheck: { numRuns: 100 } }
   )
 
-  for (const [name, baseUrl, expected] of [
-    ["a trailing slash", "http://127.0.0.1:4010/", "http://127.0.0.1:4010/v2/identities"],
-    ["several trailing slashes", "http://127.0.0.1:4010///", "http://127.0.0.1:4010/v2/identities"],
-    ["a base path", "http://127.0.0.1:4010/proxy/orq/", "http://127.0.0.1:4010/proxy/orq/v2/identities"],
-    ["the default", undefined, `${DEFAULT_BASE_URL}/v2/identities`]
-  ] as const) {
+  for (
+    const [name, baseUrl, expected] of [
+      ["a trailing slash", "http://127.0.0.1:4010/", "http://127.0.0.1:4010/v2/identities"],
+      ["several trailing slashes", "http://127.0.0.1:4010///", "http://127.0.0.1:4010/v2/identities"],
+      ["a base path", "http://127.0.0.1:4010/proxy/orq/", "http://127.0.0.1:4010/proxy/orq/v2/identities"],
+      ["the default", undefined, `${DEFAULT_BASE_URL}/v2/identities`]
+    ] as const
+  ) {
     it.effect(`base URL with ${name}`, () =>
       Effect.gen(function*() {
         const { client, sent } = yield* setup(json(200, { object: "list", data: [], has_more: false }), { baseUrl })
@@ -919,11 +921,13 @@ describe("the API key never shows in an error", () => {
     Effect.sync(() =>
       new Response(body, { status, headers: { "x-request-id": String(sent.headers.authorization), ...headers } })
     )
-  for (const [name, reply] of [
-    ["x-request-id on a 404", echoedAsRequestId(404, "{}")],
-    ["x-request-id on a malformed 200", echoedAsRequestId(200, "{}")],
-    ["x-request-id on a 200 too large", echoedAsRequestId(200, "{}", { "content-length": "99999999999" })]
-  ] as const) {
+  for (
+    const [name, reply] of [
+      ["x-request-id on a 404", echoedAsRequestId(404, "{}")],
+      ["x-request-id on a malformed 200", echoedAsRequestId(200, "{}")],
+      ["x-request-id on a 200 too large", echoedAsRequestId(200, "{}", { "content-length": "99999999999" })]
+    ] as const
+  ) {
     it.effect(name, () =>
       Effect.gen(function*() {
         const { client } = yield* setup(reply)

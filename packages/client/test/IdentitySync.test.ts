@@ -31,7 +31,9 @@ const limitedClient = (options: { readonly rate: number; readonly burst: number;
   Effect.gen(function*() {
     const memory = yield* IdentityClientMemory.make()
     const bucket = yield* Ref.make({ tokens: options.burst, at: yield* Clock.currentTimeMillis })
-    const calls = yield* Ref.make(Chunk.empty<{ readonly at: number; readonly limited: boolean; readonly wait: number }>())
+    const calls = yield* Ref.make(
+      Chunk.empty<{ readonly at: number; readonly limited: boolean; readonly wait: number }>()
+    )
     const gate = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const waitMillis = yield* Ref.modify(bucket, ({ at, tokens }) => {
@@ -65,8 +67,9 @@ describe("AdaptiveLimiter", () => {
   it.effect("paces calls at the current rate", () =>
     Effect.gen(function*() {
       const limiter = yield* IdentitySync.makeLimiter({ initialRate: 10 })
-      const times = yield* drive(Effect.forEach(Array.from({ length: 5 }), () =>
-        Effect.zipRight(limiter.take, Clock.currentTimeMillis)))
+      const times = yield* drive(
+        Effect.forEach(Array.from({ length: 5 }), () => Effect.zipRight(limiter.take, Clock.currentTimeMillis))
+      )
       assert.deepStrictEqual(times, [0, 100, 200, 300, 400])
     }))
 
@@ -142,7 +145,8 @@ describe("AdaptiveLimiter", () => {
       assert.strictEqual(yield* limiter.rate, afterFirstSecond)
       assert.isAtMost(afterFirstSecond, 16)
       // back to back, the callers keep up with the limiter: it grows again
-      yield* drive(Effect.forEach(Array.from({ length: 30 }), () => limiter.limit(Effect.void)))
+      yield* drive(Effect.forEach(Array.from({ length: 30 }), () =>
+        limiter.limit(Effect.void)))
       assert.isAbove(yield* limiter.rate, afterFirstSecond)
     }))
 })
@@ -182,42 +186,46 @@ describe("IdentitySync.upsert", () => {
       assert.deepStrictEqual((yield* memory.retrieve("user_1")).tags, ["a"])
     }))
 
-  it.effect("under a server limit: backs off on 429, recovers, and keeps close to the allowed rate", () =>
-    Effect.gen(function*() {
-      // the server allows 20 calls per second with a burst of 5; 200 inputs need at least (200 - 5) / 20 s
-      const server = yield* limitedClient({ rate: 20, burst: 5 })
-      const limiter = yield* IdentitySync.makeLimiter({ initialRate: 10 })
-      const start = yield* Clock.currentTimeMillis
-      const summary = yield* drive(
-        IdentitySync.upsert(inputs(200), { concurrency: 8, limiter }).pipe(
-          Effect.provide(Layer.succeed(IdentityClient, server.service))
+  it.effect(
+    "under a server limit: backs off on 429, recovers, and keeps close to the allowed rate",
+    () =>
+      Effect.gen(function*() {
+        // the server allows 20 calls per second with a burst of 5; 200 inputs need at least (200 - 5) / 20 s
+        const server = yield* limitedClient({ rate: 20, burst: 5 })
+        const limiter = yield* IdentitySync.makeLimiter({ initialRate: 10 })
+        const start = yield* Clock.currentTimeMillis
+        const summary = yield* drive(
+          IdentitySync.upsert(inputs(200), { concurrency: 8, limiter }).pipe(
+            Effect.provide(Layer.succeed(IdentityClient, server.service))
+          )
         )
-      )
-      const elapsed = (yield* Clock.currentTimeMillis) - start
-      const calls = yield* server.calls
-      const limited = Chunk.filter(calls, (call) => call.limited)
-      assert.deepStrictEqual(
-        { created: summary.created, updated: summary.updated, failed: summary.failed, requests: summary.requests },
-        { created: 200, updated: 0, failed: 0, requests: Chunk.size(calls) }
-      )
-      assert.strictEqual(summary.rateLimited, Chunk.size(limited))
-      // it did hit the limit (so it probed up), backed off, and 429s stayed rare
-      assert.isAbove(summary.rateLimited, 0)
-      assert.isAtMost(summary.rateLimited / summary.requests, 0.05)
-      // within 80 % of the best possible completion time
-      assert.isAtLeast(elapsed, ((200 - 5) / 20) * 1000)
-      assert.isAtMost(elapsed, ((200 - 5) / 20) * 1000 / 0.8)
-      // after each 429 nothing was sent before the server's Retry-After passed
-      for (const refused of limited) {
-        const early = Chunk.filter(calls, (call) => call.at > refused.at && call.at < refused.at + refused.wait)
-        assert.strictEqual(Chunk.size(early), 0, `calls during the pause after the 429 at ${refused.at}`)
-      }
-      // it ends near the server's rate: neither stuck low after a back-off nor far above
-      const rate = yield* limiter.rate
-      assert.isAbove(rate, 12)
-      assert.isBelow(rate, 30)
-      assert.strictEqual(Chunk.size(yield* Stream.runCollect(server.memory.stream())), 200)
-    }), { timeout: 30_000 })
+        const elapsed = (yield* Clock.currentTimeMillis) - start
+        const calls = yield* server.calls
+        const limited = Chunk.filter(calls, (call) => call.limited)
+        assert.deepStrictEqual(
+          { created: summary.created, updated: summary.updated, failed: summary.failed, requests: summary.requests },
+          { created: 200, updated: 0, failed: 0, requests: Chunk.size(calls) }
+        )
+        assert.strictEqual(summary.rateLimited, Chunk.size(limited))
+        // it did hit the limit (so it probed up), backed off, and 429s stayed rare
+        assert.isAbove(summary.rateLimited, 0)
+        assert.isAtMost(summary.rateLimited / summary.requests, 0.05)
+        // within 80 % of the best possible completion time
+        assert.isAtLeast(elapsed, ((200 - 5) / 20) * 1000)
+        assert.isAtMost(elapsed, ((200 - 5) / 20) * 1000 / 0.8)
+        // after each 429 nothing was sent before the server's Retry-After passed
+        for (const refused of limited) {
+          const early = Chunk.filter(calls, (call) => call.at > refused.at && call.at < refused.at + refused.wait)
+          assert.strictEqual(Chunk.size(early), 0, `calls during the pause after the 429 at ${refused.at}`)
+        }
+        // it ends near the server's rate: neither stuck low after a back-off nor far above
+        const rate = yield* limiter.rate
+        assert.isAbove(rate, 12)
+        assert.isBelow(rate, 30)
+        assert.strictEqual(Chunk.size(yield* Stream.runCollect(server.memory.stream())), 200)
+      }),
+    { timeout: 30_000 }
+  )
 
   it.effect("a call still rate-limited after its retries fails that item only, after waiting each time", () =>
     Effect.gen(function*() {

@@ -122,7 +122,9 @@ export const IdentityError: Schema.Union<[
 )
 
 /** The `_tag` of every {@link IdentityError}, in a stable order. */
-export const IdentityErrorTags: ReadonlyArray<IdentityError["_tag"]> = IdentityError.members.map((member) => member._tag)
+export const IdentityErrorTags: ReadonlyArray<IdentityError["_tag"]> = IdentityError.members.map((member) =>
+  member._tag
+)
 
 /** Whether `u` is an {@link IdentityError} (of any tag). */
 export const isIdentityError: (u: unknown) => u is IdentityError = Schema.is(IdentityError)

@@ -174,7 +174,7 @@ describe("request bodies", () => {
 })
 
 describe("invalid input is refused, naming the field", () => {
-  const cases: ReadonlyArray<readonly [string, Schema.Schema<any, any>, unknown, string]> = [
+  const cases: ReadonlyArray<readonly [string, Schema.Schema.AnyNoContext, unknown, string]> = [
     ["bad email on create", CreateIdentity, { externalId: "a", email: "not-an-email" }, "email"],
     ["bad email on update", UpdateIdentity, { email: "a@b" }, "email"],
     ["bad URL on create", CreateIdentity, { externalId: "a", avatarUrl: "not a url" }, "avatarUrl"],

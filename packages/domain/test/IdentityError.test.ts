@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { IdentityError, InvalidRequest, NotFound, RateLimited, refusedInput } from "@orq-effect/domain/IdentityError"
+import type { InvalidRequest } from "@orq-effect/domain/IdentityError"
+import { IdentityError, NotFound, RateLimited, refusedInput } from "@orq-effect/domain/IdentityError"
 import { Duration, Effect, Schema } from "effect"
 
 describe("IdentityError", () => {

@@ -108,8 +108,10 @@ export const make = <E, R>(client: Layer.Layer<IdentityClient, E, R>) => {
         if (flags.json) {
           // one line per identity, printed as the pages arrive
           return yield* withClient((service) =>
-            Stream.runForEach(service.stream(params), (identity) =>
-              Console.log(Render.json(Render.wire(identity), true)))
+            Stream.runForEach(
+              service.stream(params),
+              (identity) => Console.log(Render.json(Render.wire(identity), true))
+            )
           )
         }
         const every = yield* withClient((service) => Stream.runCollect(service.stream(params)))

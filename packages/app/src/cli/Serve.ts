@@ -38,7 +38,9 @@ export const command = Command.make("serve", {
     Options.optional
   ),
   rateLimit: Flags.rate("rate-limit").pipe(
-    Options.withDescription("Answer 429 with Retry-After and X-RateLimit-* above this rate (token bucket holding a second's worth, at least 1)."),
+    Options.withDescription(
+      "Answer 429 with Retry-After and X-RateLimit-* above this rate (token bucket holding a second's worth, at least 1)."
+    ),
     Options.optional
   ),
   generation: Flags.choice("generation", ["seed", "current"]).pipe(
@@ -62,9 +64,7 @@ export const command = Command.make("serve", {
     yield* Effect.scoped(Effect.gen(function*() {
       // added first, so it runs last: after the listener closed and the state file was released
       const listening = yield* Ref.make(false)
-      yield* Effect.addFinalizer(() =>
-        Effect.whenEffect(Console.error("orq serve: stopped"), Ref.get(listening))
-      )
+      yield* Effect.addFinalizer(() => Effect.whenEffect(Console.error("orq serve: stopped"), Ref.get(listening)))
       const store = yield* LocalState.store(flags.state)
       const server = {
         store,
@@ -77,7 +77,9 @@ export const command = Command.make("serve", {
         onNone: () => FakeOrq.start(server),
         onSome: (rate) =>
           Effect.flatMap(
-            Layer.build(FakeOrqRateLimit.layer({ ...server, rateLimit: { rate, burst: Math.max(1, Math.ceil(rate)) } })),
+            Layer.build(
+              FakeOrqRateLimit.layer({ ...server, rateLimit: { rate, burst: Math.max(1, Math.ceil(rate)) } })
+            ),
             (context) => Effect.provide(FakeOrq.url, context)
           )
       })
