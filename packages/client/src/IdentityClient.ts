@@ -32,7 +32,6 @@ import {
   type ConfigError,
   Context,
   Effect,
-  FiberRef,
   HashSet,
   identity,
   Layer,
@@ -202,23 +201,6 @@ const causeMessage = (cause: unknown): string =>
     : String(cause)
 
 /**
- * The platform's HTTP span records the full URL and query: a `search` (a name or an email) would land in span
- * attributes. Such requests are not traced at the HTTP level (the `IdentityClient.list` span remains); the
- * predicate already in place is kept for the others.
- */
-const withoutSearchSpans = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
-  HttpClient.transformResponse(
-    client,
-    (effect) =>
-      Effect.flatMap(FiberRef.get(HttpClient.currentTracerDisabledWhen), (disabled) =>
-        Effect.locally(
-          effect,
-          HttpClient.currentTracerDisabledWhen,
-          (request) => disabled(request) || request.urlParams.some(([key]) => key === "search")
-        ))
-  )
-
-/**
  * Every identity `list` yields for `params`, page after page, each page starting after the last `_id`. A page
  * whose last `_id` was already followed (a server ignoring `starting_after`) ends the stream with
  * `MalformedResponse` instead of looping forever.
@@ -297,7 +279,6 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           HttpClientRequest.acceptJson
         )
       ),
-      withoutSearchSpans,
       options.transformClient ?? identity
     )
 
@@ -467,8 +448,8 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
 
     const list = (params: ListIdentities = {}) =>
       checkList(params).pipe(
-        Effect.flatMap((query) =>
-          send(
+        Effect.flatMap((query) => {
+          const sent = send(
             HttpClientRequest.get("/v2/identities", {
               urlParams: {
                 limit: query.limit,
@@ -481,7 +462,12 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
             }),
             { id: query.starting_after ?? query.ending_before }
           )
-        ),
+          // the platform's HTTP span records the full URL and query, and a search is a name or an email: such a
+          // list is not traced at the HTTP level (its `IdentityClient.list` span remains)
+          return query.search === undefined
+            ? sent
+            : Effect.locally(sent, HttpClient.currentTracerDisabledWhen, () => true)
+        }),
         Effect.flatMap((answer) => asPage(answer, redact)),
         withSpan("list")
       )
