@@ -1,5 +1,5 @@
 /**
- * The wire contract, checked against orq's own OpenAPI documents (`shared/orq/openapi/*.legacy.yaml`):
+ * The wire contract, checked against orq's own OpenAPI documents (`test/fixtures/openapi/*.legacy.yaml`):
  * - every request `IdentityClient` sends (recorded at the `HttpClient`, with the URL the platform builds) matches
  *   its operation's method and path, its query parameters' schemas, its `requestBody` schema and its security;
  * - every answer of FakeOrq (seed generation) validates against the schema of its status for its operation, and
@@ -25,8 +25,8 @@ import * as FakeOrq from "../src/FakeOrq.js"
 // the documents
 // ---------------------------------------------------------------------------------------------------------------------
 
-/** `shared/` is a sibling of the repository folder, here and in CI. */
-const OPENAPI_DIR = new URL("../../../../shared/orq/openapi/", import.meta.url)
+/** orq's OpenAPI extracts, kept unedited in the repository (see fixtures/openapi/README.md for their source). */
+const OPENAPI_DIR = new URL("./fixtures/openapi/", import.meta.url)
 
 const OPERATIONS = [
   "create-an-identity",
