@@ -181,23 +181,46 @@ export const make = (initial: Iterable<Identity> = [], options: StoreOptions = {
           : Effect.succeed([undefined, identities.filter((identity) => identity !== current)] as const)
       })
 
+    /** The index of the first identity whose `_id` is above `id` (`strict`) or at least `id`: a binary search. */
+    const firstAbove = (identities: ReadonlyArray<Identity>, id: string, strict: boolean) => {
+      let low = 0
+      let high = identities.length
+      while (low < high) {
+        const middle = (low + high) >>> 1
+        const at = identities[middle].id
+        if (at < id || (strict && at === id)) low = middle + 1
+        else high = middle
+      }
+      return low
+    }
+
+    /**
+     * One page, walking from the cursor (found by binary search in the `_id` order) only as far as the page needs:
+     * `limit` matches plus one to know whether there are more.
+     */
     const list = (params: ListIdentities) =>
       Effect.map(Ref.get(state), (identities) => {
         const limit = params.limit ?? DEFAULT_LIMIT
-        const selected = identities.filter((identity) => matches(identity, params.search, params.tags))
-        const withMetrics = (page: ReadonlyArray<Identity>) =>
-          params.includeMetrics === true
-            ? page.map((identity) => new Identity({ ...identity, metrics: Option.some(NO_METRICS) }))
-            : page
+        const page: Array<Identity> = []
+        const take = (identity: Identity) => matches(identity, params.search, params.tags) && page.push(identity)
+        let hasMore = false
         if (params.endingBefore !== undefined) {
-          const cursor = params.endingBefore
-          const before = selected.filter((identity) => identity.id < cursor)
-          const start = Math.max(0, before.length - limit)
-          return new IdentityPage({ data: withMetrics(before.slice(start)), hasMore: start > 0 })
+          for (let i = firstAbove(identities, params.endingBefore, false) - 1; i >= 0 && !hasMore; i--) {
+            if (page.length === limit) hasMore = matches(identities[i], params.search, params.tags)
+            else take(identities[i])
+          }
+          page.reverse()
+        } else {
+          const from = params.startingAfter === undefined ? 0 : firstAbove(identities, params.startingAfter, true)
+          for (let i = from; i < identities.length && !hasMore; i++) {
+            if (page.length === limit) hasMore = matches(identities[i], params.search, params.tags)
+            else take(identities[i])
+          }
         }
-        const cursor = params.startingAfter
-        const after = cursor === undefined ? selected : selected.filter((identity) => identity.id > cursor)
-        return new IdentityPage({ data: withMetrics(after.slice(0, limit)), hasMore: after.length > limit })
+        const data = params.includeMetrics === true
+          ? page.map((identity) => new Identity({ ...identity, metrics: Option.some(NO_METRICS) }))
+          : page
+        return new IdentityPage({ data, hasMore })
       })
 
     return { create, retrieve, update, delete: delete_, list, all: Ref.get(state) }
