@@ -60,7 +60,7 @@ export const run = async (): Promise<void> => {
     rows
   )
   console.log(
-    "\nidentities/s is bound by FakeOrq (its list filters the whole store per page); the client's own cost is the " +
+    "\nidentities/s includes FakeOrq's own work in its child process; the client's own cost is the " +
       "identities per client CPU-second."
   )
 }
