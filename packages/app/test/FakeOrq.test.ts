@@ -1,27 +1,34 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the raw wire is read untyped on purpose: these tests assert on exactly what FakeOrq sent */
 import { NodeHttpClient } from "@effect/platform-node"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import { IdentityStore } from "@orq-effect/client"
 import { layer as clientLayer } from "@orq-effect/client/IdentityClient"
 import { Effect, Layer, Redacted } from "effect"
 import { identityBehaviour } from "../../client/test/behaviour/IdentityBehaviour.js"
 import * as FakeOrq from "../src/FakeOrq.js"
+import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
 
 const API_KEY = Redacted.make("sk-test-fake-orq")
 const AUTH = { authorization: `Bearer ${Redacted.value(API_KEY)}` }
 
-/** The live `IdentityClient` over undici, against a fresh FakeOrq of `generation` on a loopback port. */
-const live = (generation: FakeOrq.Generation) =>
+/** The live `IdentityClient` over `transport`, against a fresh FakeOrq of `generation` on a loopback port. */
+const live = (
+  generation: FakeOrq.Generation,
+  transport: Layer.Layer<HttpClient.HttpClient> = NodeHttpClient.layerUndici
+) =>
   Layer.unwrapScoped(
     Effect.gen(function*() {
       const store = yield* IdentityStore.make()
       const baseUrl = yield* FakeOrq.start({ store, generation, apiKey: API_KEY })
       return clientLayer({ apiKey: API_KEY, baseUrl })
     })
-  ).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  ).pipe(Layer.provide(transport))
 
 identityBehaviour("IdentityClient over HTTP against FakeOrq (seed)", live("seed"))
 identityBehaviour("IdentityClient over HTTP against FakeOrq (current)", live("current"))
+// the experimental lean transport must behave the same before it can be offered
+identityBehaviour("IdentityClient over the lean undici transport (seed)", live("seed", UndiciHttpClient.layer))
 
 // ---------------------------------------------------------------------------------------------------------------------
 // the wire, read with plain fetch
