@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
@@ -263,16 +264,22 @@ export const makeApp = (options: Options) => {
     ))
 }
 
-/** Serves FakeOrq on an `HttpServer` in context. */
-export const serve = (options: Options) => HttpServer.serve(makeApp(options))
+/** Where a server listens: `host` defaults to 127.0.0.1, `port` to 0 (a free one). */
+export interface Listen {
+  readonly host?: string | undefined
+  readonly port?: number | undefined
+}
 
-/** FakeOrq on a Node HTTP server at `host:port` (port 0 picks a free one). */
-export const layer = (options: Options & { readonly host?: string; readonly port?: number }) =>
-  serve(options).pipe(
+/** `app` (FakeOrq's, or one wrapping it) on a Node HTTP server. */
+export const layerApp = <E, R>(app: HttpApp.Default<E, R>, listen: Listen = {}) =>
+  HttpServer.serve(app).pipe(
     Layer.provideMerge(
-      NodeHttpServer.layer(createServer, { host: options.host ?? "127.0.0.1", port: options.port ?? 0 })
+      NodeHttpServer.layer(createServer, { host: listen.host ?? "127.0.0.1", port: listen.port ?? 0 })
     )
   )
+
+/** FakeOrq on a Node HTTP server. */
+export const layer = (options: Options & Listen) => layerApp(makeApp(options), options)
 
 /** The base URL of the server in context, e.g. `http://127.0.0.1:41234`. */
 export const url = HttpServer.addressWith((address) =>
@@ -283,6 +290,9 @@ export const url = HttpServer.addressWith((address) =>
   )
 )
 
-/** Starts FakeOrq on a free loopback port for the life of the scope; returns its base URL. */
-export const start = (options: Options & { readonly host?: string; readonly port?: number }) =>
-  Effect.flatMap(Layer.build(layer(options)), (context) => Effect.provide(url, context))
+/** Starts `app` for the life of the scope; returns its base URL. */
+export const startApp = <E, R>(app: HttpApp.Default<E, R>, listen: Listen = {}) =>
+  Effect.flatMap(Layer.build(layerApp(app, listen)), (context) => Effect.provide(url, context))
+
+/** Starts FakeOrq (on a free loopback port by default) for the life of the scope; returns its base URL. */
+export const start = (options: Options & Listen) => startApp(makeApp(options), options)

@@ -20,13 +20,10 @@
  *
  * @since 0.1.0
  */
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
-import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Duration, Effect, Layer, Random, Ref } from "effect"
-import { createServer } from "node:http"
+import { Duration, Effect, Random, Ref } from "effect"
 import * as FakeOrq from "./FakeOrq.js"
 
 /** The faults FakeOrqChaos can inject. */
@@ -213,11 +210,6 @@ export const makeApp = (options: FakeOrq.Options & { readonly chaos: ChaosOption
 export const start = (options: FakeOrq.Options & { readonly chaos: ChaosOptions }) =>
   Effect.gen(function*() {
     const { app, tally } = yield* makeApp(options)
-    const context = yield* Layer.build(
-      HttpServer.serve(app).pipe(
-        Layer.provideMerge(NodeHttpServer.layer(createServer, { host: "127.0.0.1", port: 0 }))
-      )
-    )
-    const url = yield* Effect.provide(FakeOrq.url, context)
+    const url = yield* FakeOrq.startApp(app)
     return { url, tally }
   })

@@ -15,12 +15,9 @@
  *
  * @since 0.1.0
  */
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import type * as HttpApp from "@effect/platform/HttpApp"
-import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Clock, Effect, Layer, Ref } from "effect"
-import { createServer } from "node:http"
+import { Clock, Effect, Ref } from "effect"
 import * as FakeOrq from "./FakeOrq.js"
 
 /** The limit. */
@@ -113,34 +110,13 @@ export const limit =
       )
     })
 
-/** FakeOrq behind a rate limit on a Node HTTP server at `host:port` (port 0 picks a free one). */
-export const layer = (
-  options: FakeOrq.Options & {
-    readonly rateLimit: RateLimitOptions
-    readonly bucket?: Bucket | undefined
-    readonly host?: string
-    readonly port?: number
-  }
-) =>
-  Layer.unwrapEffect(
-    Effect.map(
-      options.bucket === undefined ? makeBucket(options.rateLimit) : Effect.succeed(options.bucket),
-      (bucket) => HttpServer.serve(limit(bucket, options.rateLimit)(FakeOrq.makeApp(options)))
-    )
-  ).pipe(
-    Layer.provideMerge(
-      NodeHttpServer.layer(createServer, { host: options.host ?? "127.0.0.1", port: options.port ?? 0 })
-    )
-  )
-
 /**
- * Starts rate-limited FakeOrq on a free loopback port for the life of the scope; returns its base URL and the
- * bucket's counters.
+ * Starts rate-limited FakeOrq (on a free loopback port by default) for the life of the scope; returns its base URL
+ * and the bucket's counters.
  */
-export const start = (options: FakeOrq.Options & { readonly rateLimit: RateLimitOptions }) =>
+export const start = (options: FakeOrq.Options & FakeOrq.Listen & { readonly rateLimit: RateLimitOptions }) =>
   Effect.gen(function*() {
     const bucket = yield* makeBucket(options.rateLimit)
-    const context = yield* Layer.build(layer({ ...options, bucket }))
-    const url = yield* Effect.provide(FakeOrq.url, context)
+    const url = yield* FakeOrq.startApp(limit(bucket, options.rateLimit)(FakeOrq.makeApp(options)), options)
     return { url, stats: bucket.stats }
   })

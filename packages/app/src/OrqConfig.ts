@@ -25,7 +25,8 @@ export interface OrqConfig {
   readonly maxRetries: number
 }
 
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i
+/** Whether `host` (a URL's hostname, or a listen address) is loopback: localhost, 127.x.x.x or ::1. */
+export const isLoopbackHost = (host: string): boolean => /^(localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/i.test(host)
 
 /**
  * Why `url` may not be a base URL, if it may not: only https, or http to a loopback host; no credentials,
@@ -38,7 +39,7 @@ export const refuseBaseUrl = (url: string): string | undefined => {
   if (parsed.search !== "" || parsed.hash !== "") return "must not carry a query or a fragment"
   if (parsed.protocol === "https:") return undefined
   if (parsed.protocol === "http:") {
-    return LOOPBACK.test(parsed.hostname)
+    return isLoopbackHost(parsed.hostname)
       ? undefined
       : `http:// is allowed for loopback hosts only (got http://${parsed.host}); use https://`
   }

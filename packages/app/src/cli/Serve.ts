@@ -7,15 +7,14 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import { Console, Effect, Layer, Option, Redacted, Ref } from "effect"
+import { Console, Effect, Option, Redacted, Ref } from "effect"
 import * as FakeOrq from "../FakeOrq.js"
 import * as FakeOrqRateLimit from "../FakeOrqRateLimit.js"
 import * as LocalState from "../LocalState.js"
+import * as OrqConfig from "../OrqConfig.js"
 import * as Target from "../Target.js"
 import { OK, SignalExitCode, UsageError } from "./ExitCode.js"
 import * as Flags from "./Flags.js"
-
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/i
 
 /** The `serve` command. */
 export const command = Command.make("serve", {
@@ -52,7 +51,7 @@ export const command = Command.make("serve", {
     if (flags.port < 0 || flags.port > 65535) {
       return yield* new UsageError({ message: `--port: expected 0 to 65535, got ${flags.port}` })
     }
-    if (Option.isNone(flags.apiKey) && !LOOPBACK.test(flags.host)) {
+    if (Option.isNone(flags.apiKey) && !OrqConfig.isLoopbackHost(flags.host)) {
       return yield* new UsageError({
         message: `--host ${flags.host} is not loopback: give --api-key so that the state is not open to the network`
       })
@@ -76,11 +75,9 @@ export const command = Command.make("serve", {
       const url = yield* Option.match(flags.rateLimit, {
         onNone: () => FakeOrq.start(server),
         onSome: (rate) =>
-          Effect.flatMap(
-            Layer.build(
-              FakeOrqRateLimit.layer({ ...server, rateLimit: { rate, burst: Math.max(1, Math.ceil(rate)) } })
-            ),
-            (context) => Effect.provide(FakeOrq.url, context)
+          Effect.map(
+            FakeOrqRateLimit.start({ ...server, rateLimit: { rate, burst: Math.max(1, Math.ceil(rate)) } }),
+            (started) => started.url
           )
       })
       yield* Ref.set(signalExitCode, OK)
