@@ -12,7 +12,7 @@ import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type { IdentityStore } from "@orq-effect/client"
-import { CreateIdentity, Identity, ListIdentities, UpdateIdentity } from "@orq-effect/domain/Identity"
+import { CreateIdentity, Identity, ListIdentities, toSeedWire, UpdateIdentity } from "@orq-effect/domain/Identity"
 import { refusedInput } from "@orq-effect/domain/IdentityError"
 import { Effect, Layer, type ParseResult, Redacted, Ref, Schema, Stream } from "effect"
 import { createServer } from "node:http"
@@ -43,14 +43,10 @@ export const toWire = (
   generation: Generation,
   options: { readonly withWorkspace?: boolean; readonly withMetrics?: boolean } = {}
 ): Record<string, unknown> => {
-  const wire: Record<string, unknown> = { ...encodeIdentity(identity) }
-  if (generation === "seed") {
-    for (const key of ["display_name", "email", "avatar_url"]) wire[key] ??= null
-    if (options.withWorkspace !== true) delete wire.workspace_id
-    else wire.workspace_id ??= WORKSPACE_ID
-  } else {
-    wire.workspace_id ??= WORKSPACE_ID
-  }
+  const wire = generation === "seed" ? toSeedWire(identity) : { ...encodeIdentity(identity) }
+  // the seed generation names the workspace on create only; the current one always
+  if (generation === "seed" && options.withWorkspace !== true) delete wire.workspace_id
+  else wire.workspace_id ??= WORKSPACE_ID
   if (options.withMetrics === true) {
     wire.metrics ??= { total_cost: 0, total_tokens: 0, total_requests: 0, error_rate: 0 }
   }

@@ -162,6 +162,18 @@ export class Identity extends Schema.Class<Identity>("Identity")({
   metrics: Schema.optionalWith(IdentityMetrics, { nullable: true, as: "Option" })
 }) {}
 
+const encodeIdentity = Schema.encodeSync(Identity)
+
+/**
+ * An identity in the seed generation's wire shape, as `GET /v2/identities/{id}` answers it: snake_case, in the
+ * API's field order, absent text fields as `null`.
+ */
+export const toSeedWire = (identity: Identity): Record<string, unknown> => {
+  const { _id, external_id, ...fields } = encodeIdentity(identity)
+  // the literal fixes the order; the spread fills in every value the identity has
+  return { _id, external_id, display_name: null, email: null, avatar_url: null, ...fields }
+}
+
 /** The body of a single-identity answer of either generation: a flat identity or `{ identity: … }`. */
 export const IdentityResponse: Schema.Schema<
   Identity,

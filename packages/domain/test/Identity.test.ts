@@ -5,6 +5,7 @@ import {
   IdentityPage,
   IdentityResponse,
   ListIdentities,
+  toSeedWire,
   UpdateIdentity
 } from "@orq-effect/domain/Identity"
 import { refusedInput } from "@orq-effect/domain/IdentityError"
@@ -123,6 +124,39 @@ describe("Identity decoding", () => {
     assert.isTrue(
       Either.isLeft(Schema.decodeUnknownEither(IdentityPage)({ data: [{ _id: 1 }], has_more: false }))
     )
+  })
+})
+
+describe("toSeedWire", () => {
+  it("answers the seed wire: API field order, absent text as null, present fields kept", () => {
+    const identity = Schema.decodeUnknownSync(Identity)({
+      tags: ["a"],
+      email: "a@b.io",
+      external_id: "u1",
+      _id: "id_1",
+      created: "2024-01-15T10:30:00Z"
+    })
+    const wire = toSeedWire(identity)
+    assert.deepStrictEqual(Object.keys(wire), [
+      "_id",
+      "external_id",
+      "display_name",
+      "email",
+      "avatar_url",
+      "tags",
+      "metadata",
+      "created"
+    ])
+    assert.deepStrictEqual(wire, {
+      _id: "id_1",
+      external_id: "u1",
+      display_name: null,
+      email: "a@b.io",
+      avatar_url: null,
+      tags: ["a"],
+      metadata: {},
+      created: "2024-01-15T10:30:00.000Z"
+    })
   })
 })
 

@@ -9,7 +9,13 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import { checkCreate, checkId, checkList, checkUpdate, IdentityClient, type Service } from "@orq-effect/client"
-import type { CreateIdentity, Identity, ListIdentities, UpdateIdentity } from "@orq-effect/domain/Identity"
+import {
+  type CreateIdentity,
+  type Identity,
+  type ListIdentities,
+  toSeedWire,
+  type UpdateIdentity
+} from "@orq-effect/domain/Identity"
 import { Console, Effect, type Layer, Option, Stream } from "effect"
 import { UsageError } from "./ExitCode.js"
 import * as Flags from "./Flags.js"
@@ -44,7 +50,7 @@ export const make = <E, R>(client: Layer.Layer<IdentityClient, E, R>) => {
     Effect.flatMap(IdentityClient, use).pipe(Effect.provide(client))
 
   const print = (json: boolean) => (identity: Identity) =>
-    Console.log(json ? Render.json(Render.wire(identity)) : Render.identityView(identity))
+    Console.log(json ? Render.json(toSeedWire(identity)) : Render.identityView(identity))
 
   const get = Command.make("get", {
     id: idArg,
@@ -110,7 +116,7 @@ export const make = <E, R>(client: Layer.Layer<IdentityClient, E, R>) => {
           return yield* withClient((service) =>
             Stream.runForEach(
               service.stream(params),
-              (identity) => Console.log(Render.json(Render.wire(identity), true))
+              (identity) => Console.log(Render.json(toSeedWire(identity), true))
             )
           )
         }

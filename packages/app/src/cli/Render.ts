@@ -5,29 +5,13 @@
  *
  * @since 0.1.0
  */
-import { Identity, type IdentityPage } from "@orq-effect/domain/Identity"
-import { DateTime, Option, Schema } from "effect"
-
-const encodeIdentity = Schema.encodeSync(Identity)
-
-const NULLABLE: ReadonlySet<string> = new Set(["display_name", "email", "avatar_url"])
-const ORDER = ["_id", "external_id", "display_name", "email", "avatar_url", "tags", "metadata", "created", "updated"]
-
-/** An identity in the API's wire shape, in the API's field order; absent text fields are `null`. */
-export const wire = (identity: Identity): Record<string, unknown> => {
-  const encoded: Record<string, unknown> = { ...encodeIdentity(identity) }
-  const ordered: Record<string, unknown> = {}
-  for (const key of ORDER) {
-    if (key in encoded) ordered[key] = encoded[key]
-    else if (NULLABLE.has(key)) ordered[key] = null
-  }
-  return { ...ordered, ...encoded }
-}
+import { type Identity, type IdentityPage, toSeedWire } from "@orq-effect/domain/Identity"
+import { DateTime, Option } from "effect"
 
 /** A page in the wire shape of `GET /v2/identities`. */
 export const wirePage = (page: IdentityPage): Record<string, unknown> => ({
   object: "list",
-  data: page.data.map(wire),
+  data: page.data.map(toSeedWire),
   has_more: page.hasMore
 })
 
