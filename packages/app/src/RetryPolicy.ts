@@ -32,6 +32,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { MAX_RESPONSE_BYTES, RetryAfter } from "@orq-effect/client"
 import { Cause, Clock, Duration, Effect, Option, Ref, Schedule, Schema, Stream } from "effect"
+import * as RequestTimeout from "./RequestTimeout.js"
 
 /** The knobs of the policy. */
 export interface Options {
@@ -45,6 +46,13 @@ export interface Options {
   readonly baseDelay?: Duration.DurationInput | undefined
   /** The longest backoff step, before jitter. Defaults to 8 s. */
   readonly maxDelay?: Duration.DurationInput | undefined
+  /**
+   * Who enforces the per-attempt `timeout`. `"effect"` (the default) races each attempt against a timer with
+   * `Effect.timeoutFail`, over any client. `"transport"` hands the limit to the transport through
+   * {@link RequestTimeout.current}, which spares two fibers per attempt; only for a client that enforces it
+   * (the lean `UndiciHttpClient`): over any other, attempts would have no time limit.
+   */
+  readonly timeouts?: "effect" | "transport" | undefined
 }
 
 /** Statuses worth another attempt. */
@@ -125,14 +133,6 @@ export const schedule = (
   )
 }
 
-const timeoutError = (request: HttpClientRequest.HttpClientRequest, description: string) =>
-  new HttpClientError.RequestError({
-    request,
-    reason: "Transport",
-    cause: new Cause.TimeoutException(description),
-    description
-  })
-
 const NO_BODY_STATUSES: ReadonlySet<number> = new Set([204, 205, 304])
 
 /**
@@ -163,7 +163,9 @@ const readFully = (
       request,
       reason: "Transport",
       cause: error.cause,
-      description: `the connection broke while reading the ${response.status} answer`
+      description: Cause.isTimeoutException(error.cause)
+        ? error.cause.message
+        : `the connection broke while reading the ${response.status} answer`
     })
   if (Number.isFinite(declared) && response.headers["content-encoding"] === undefined) {
     // a declared, uncompressed length within the limit: read the text once; the platform's response caches it
@@ -212,22 +214,28 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
   const timeout = Duration.decode(options.timeout)
   const deadline = Duration.decode(options.deadline)
 
+  const timeoutMessage = `no answer within ${Duration.format(timeout)}`
+  const deadlineMessage = `deadline of ${Duration.format(deadline)} passed`
+
+  /** `effect` within `limit`, by a timer of Effect's or of the transport's. */
+  const within = <A>(
+    request: HttpClientRequest.HttpClientRequest,
+    effect: Effect.Effect<A, HttpClientError.HttpClientError>,
+    limit: Duration.Duration
+  ): Effect.Effect<A, HttpClientError.HttpClientError> => {
+    const description = limit === timeout ? timeoutMessage : deadlineMessage
+    return options.timeouts === "transport"
+      ? Effect.locally(effect, RequestTimeout.current, Option.some({ millis: Duration.toMillis(limit), description }))
+      : Effect.timeoutFail(effect, { duration: limit, onTimeout: () => RequestTimeout.error(request, description) })
+  }
+
   /** One attempt: the whole answer within `limit`; a transient status becomes a failure. */
   const attempt = (
     request: HttpClientRequest.HttpClientRequest,
     send: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>,
     limit: Duration.Duration
   ) =>
-    send.pipe(
-      Effect.flatMap((response) => readFully(request, response)),
-      Effect.timeoutFail({
-        duration: limit,
-        onTimeout: () =>
-          timeoutError(
-            request,
-            limit === timeout ? `no answer within ${Duration.format(timeout)}` : deadlineMessage
-          )
-      }),
+    within(request, Effect.flatMap(send, (response) => readFully(request, response)), limit).pipe(
       Effect.filterOrFail(
         (response) => !TRANSIENT_STATUSES.has(response.status),
         (response) => new HttpClientError.ResponseError({ request, response, reason: "StatusCode" })
@@ -238,8 +246,6 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
         )
       )
     )
-
-  const deadlineMessage = `deadline of ${Duration.format(deadline)} passed`
 
   /**
    * Attempts `send`, then, only if that fails with a `retryable` failure, goes on under the retry schedule until
@@ -279,7 +285,7 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
               ),
               Effect.timeoutFail({
                 duration: Duration.millis(Math.max(0, deadlineAt - failedAt)),
-                onTimeout: () => timeoutError(request, deadlineMessage)
+                onTimeout: () => RequestTimeout.error(request, deadlineMessage)
               })
             ))
         })

@@ -2,12 +2,14 @@
  * A lean `HttpClient` straight over an undici `Dispatcher`: one `dispatcher.request` per call, the answer's
  * headers converted once, its body read with undici's own `text()`. Compared with `NodeHttpClient.layerUndici`:
  *
+ * - it enforces {@link RequestTimeout.current} itself: a timer armed with the request aborts it, or its body
+ *   still being read, and the call fails with a timeout (no fiber is forked for it);
  * - the HTTP span records method, server, port, path, scheme and status, but neither the query string (it may
  *   carry a search term) nor headers; `traceparent` is sent as by the platform client;
- * - interruption aborts the request through the `AbortSignal` of `Effect.async`; an answer whose body is never
- *   read is released when the response object is garbage-collected, as in the platform client.
+ * - interruption aborts the request; an answer whose body is never read is released when the response object
+ *   is garbage-collected, as in the platform client.
  *
- * Experimental: measured by `pnpm bench`, not the default transport.
+ * The transport of `IdentitiesLive`: it passes the same behaviour and fault-injection suites as the platform's.
  *
  * @since 0.1.0
  */
@@ -23,7 +25,8 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as IncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
 import * as UrlParams from "@effect/platform/UrlParams"
-import { Effect, Either, FiberRef, Inspectable, Layer, Option, type Stream } from "effect"
+import { Cause, Effect, Either, FiberRef, Inspectable, Layer, Option, type Stream } from "effect"
+import * as RequestTimeout from "./RequestTimeout.js"
 
 const released = new FinalizationRegistry<Undici.Dispatcher.ResponseData["body"]>((body) => {
   body.destroy()
@@ -139,29 +142,56 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
         if (Either.isLeft(url)) {
           return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
         }
-        const send = (headers: Headers.Headers) =>
-          Effect.flatMap(bodyOf(request.body), (body) =>
-            Effect.async<Response, HttpClientError.RequestError>((resume, signal) => {
-              dispatcher.request({
-                method: request.method,
-                origin: url.right.origin,
-                path: url.right.pathname + url.right.search,
-                headers,
-                body,
-                signal,
-                // timeouts are left to Effect
-                headersTimeout: 0,
-                bodyTimeout: 0
-              }).then(
-                (source) =>
-                  resume(Effect.succeed(new Response(request, source))),
-                (cause) =>
-                  resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
-              )
-            }))
-        return Effect.flatMap(FiberRef.get(FiberRef.currentTracerEnabled), (enabled) =>
-          enabled
-            ? Effect.useSpan(`http.client ${request.method}`, { kind: "client", captureStackTrace: false }, (span) => {
+        return Effect.withFiberRuntime<Response, HttpClientError.HttpClientError>((fiber) => {
+          const limit = Option.getOrUndefined(fiber.getFiberRef(RequestTimeout.current))
+          const send = (headers: Headers.Headers) =>
+            Effect.flatMap(bodyOf(request.body), (body) =>
+              Effect.async<Response, HttpClientError.RequestError>((resume) => {
+                const controller = new AbortController()
+                // the request's time limit, body included: the timer aborts the request, or the body being read
+                const timeout = limit === undefined ? undefined : new Cause.TimeoutException(limit.description)
+                const timer = limit === undefined
+                  ? undefined
+                  : setTimeout(() =>
+                    controller.abort(timeout), limit.millis)
+                dispatcher.request({
+                  method: request.method,
+                  origin: url.right.origin,
+                  path: url.right.pathname + url.right.search,
+                  headers,
+                  body,
+                  signal: controller.signal,
+                  // the only time limit is the timer above, or Effect's around this client
+                  headersTimeout: 0,
+                  bodyTimeout: 0
+                }).then(
+                  (source) => {
+                    if (timer !== undefined) source.body.once("close", () => clearTimeout(timer))
+                    resume(Effect.succeed(new Response(request, source)))
+                  },
+                  (cause) => {
+                    clearTimeout(timer)
+                    resume(Effect.fail(
+                      timeout !== undefined && cause === timeout
+                        ? RequestTimeout.error(request, timeout.message)
+                        : new HttpClientError.RequestError({ request, reason: "Transport", cause })
+                    ))
+                  }
+                )
+                return Effect.sync(() => {
+                  clearTimeout(timer)
+                  controller.abort()
+                })
+              }))
+          const traced = fiber.getFiberRef(FiberRef.currentTracerEnabled) &&
+            !fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)(request)
+          if (!traced) {
+            return send(request.headers)
+          }
+          return Effect.useSpan(
+            `http.client ${request.method}`,
+            { kind: "client", captureStackTrace: false },
+            (span) => {
               span.attribute("http.request.method", request.method)
               span.attribute("server.address", url.right.origin)
               if (url.right.port !== "") {
@@ -169,18 +199,19 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
               }
               span.attribute("url.path", url.right.pathname)
               span.attribute("url.scheme", url.right.protocol.slice(0, -1))
-              return Effect.flatMap(
-                FiberRef.get(HttpClient.currentTracerPropagation),
-                (propagate) =>
-                  send(propagate ? Headers.merge(request.headers, HttpTraceContext.toHeaders(span)) : request.headers)
-              ).pipe(
-                Effect.withParentSpan(span),
-                Effect.tap((response) =>
-                  span.attribute("http.response.status_code", response.status)
-                )
+              const propagate = fiber.getFiberRef(HttpClient.currentTracerPropagation)
+              return send(
+                propagate ? Headers.merge(request.headers, HttpTraceContext.toHeaders(span)) : request.headers
               )
-            })
-            : send(request.headers))
+                .pipe(
+                  Effect.withParentSpan(span),
+                  Effect.tap((response) =>
+                    span.attribute("http.response.status_code", response.status)
+                  )
+                )
+            }
+          )
+        })
       }),
     Effect.succeed
   )

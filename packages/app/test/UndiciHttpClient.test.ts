@@ -1,0 +1,181 @@
+import * as HttpClient from "@effect/platform/HttpClient"
+import { assert, describe, it } from "@effect/vitest"
+import { IdentityClient } from "@orq-effect/client"
+import { Cause, ConfigProvider, Effect, Layer, Option } from "effect"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
+import * as IdentitiesLive from "../src/IdentitiesLive.js"
+import * as RequestTimeout from "../src/RequestTimeout.js"
+import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
+
+const IDENTITY = JSON.stringify({ _id: "identity_1", external_id: "ext-1", tags: [], metadata: {} })
+
+/** How a scripted server answers a request. */
+type Answer = "never" | "stall body" | { readonly after: number } | "at once"
+
+/** A loopback server answering each request as `answer` says; counts requests, connections and aborted requests. */
+const server = (answer: Answer) =>
+  Effect.acquireRelease(
+    Effect.async<
+      { url: string; requests: () => number; connections: () => number; aborted: () => number; close: () => void }
+    >(
+      (resume) => {
+        let requests = 0
+        let connections = 0
+        let aborted = 0
+        const httpServer = Http.createServer((request, response) => {
+          requests++
+          request.resume()
+          response.on("close", () => {
+            if (!response.writableFinished) aborted++
+          })
+          if (answer === "never") return
+          if (answer === "stall body") {
+            response.writeHead(200, { "content-type": "application/json", "content-length": String(IDENTITY.length) })
+            response.write(IDENTITY.slice(0, 10))
+            return
+          }
+          const send = () => {
+            response.writeHead(200, { "content-type": "application/json" })
+            response.end(IDENTITY)
+          }
+          if (answer === "at once") send()
+          else setTimeout(send, answer.after)
+        })
+        httpServer.on("connection", () => {
+          connections++
+        })
+        httpServer.listen(0, "127.0.0.1", () => {
+          const { port } = httpServer.address() as AddressInfo
+          resume(Effect.succeed({
+            url: `http://127.0.0.1:${port}`,
+            requests: () => requests,
+            connections: () => connections,
+            aborted: () => aborted,
+            close: () => {
+              httpServer.closeAllConnections()
+              httpServer.close()
+            }
+          }))
+        })
+      }
+    ),
+    (s) => Effect.sync(s.close)
+  )
+
+const limit = (millis: number) => Option.some({ millis, description: `no answer within ${millis} millis` })
+
+/** The lean client, in the test's scope. */
+const lean = Effect.flatMap(
+  Layer.build(UndiciHttpClient.layer),
+  (context) => Effect.provide(HttpClient.HttpClient, context)
+)
+
+/** The failure of `effect`, which must fail. */
+const failure = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.flip(effect)
+
+const waitMillis = (millis: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, millis)))
+
+describe("UndiciHttpClient: the time limit of RequestTimeout.current", () => {
+  it.live("an answer that does not start in time fails as a timeout, and the request is aborted", () =>
+    Effect.gen(function*() {
+      const s = yield* server("never")
+      const client = yield* lean
+      const error = yield* failure(
+        Effect.locally(client.get(`${s.url}/v2/identities/x`), RequestTimeout.current, limit(100))
+      )
+      assert.strictEqual(error._tag, "RequestError")
+      assert.strictEqual(error.reason, "Transport")
+      assert.isTrue(Cause.isTimeoutException(error.cause))
+      assert.strictEqual(error.description, "no answer within 100 millis")
+      yield* waitMillis(50)
+      assert.strictEqual(s.aborted(), 1)
+    }).pipe(Effect.scoped))
+
+  it.live("the limit covers the body: a body that stalls fails the read as a timeout", () =>
+    Effect.gen(function*() {
+      const s = yield* server("stall body")
+      const client = yield* lean
+      const error = yield* failure(
+        Effect.locally(
+          Effect.flatMap(client.get(`${s.url}/v2/identities/x`), (response) => response.text),
+          RequestTimeout.current,
+          limit(100)
+        )
+      )
+      assert.strictEqual(error._tag, "ResponseError")
+      assert.isTrue(Cause.isTimeoutException(error.cause))
+    }).pipe(Effect.scoped))
+
+  it.live("without a limit a slow answer is awaited", () =>
+    Effect.gen(function*() {
+      const s = yield* server({ after: 150 })
+      const client = yield* lean
+      const text = yield* Effect.flatMap(client.get(`${s.url}/v2/identities/x`), (response) => response.text)
+      assert.strictEqual(text, IDENTITY)
+    }).pipe(Effect.scoped))
+
+  it.live("after an answer read in time, its timer does no harm: the connection stays open and is reused", () =>
+    Effect.gen(function*() {
+      const s = yield* server("at once")
+      const client = yield* lean
+      const get = Effect.locally(
+        Effect.flatMap(client.get(`${s.url}/v2/identities/x`), (response) => response.text),
+        RequestTimeout.current,
+        limit(100)
+      )
+      assert.strictEqual(yield* get, IDENTITY)
+      yield* waitMillis(250)
+      assert.strictEqual(yield* get, IDENTITY)
+      assert.strictEqual(s.requests(), 2)
+      assert.strictEqual(s.connections(), 1)
+      assert.strictEqual(s.aborted(), 0)
+    }).pipe(Effect.scoped))
+})
+
+describe("IdentitiesLive over the lean transport: ORQ_TIMEOUT enforced by the transport", () => {
+  const live = (url: string) =>
+    Effect.flatMap(
+      Layer.build(
+        IdentitiesLive.IdentitiesLive.pipe(
+          Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(
+            new Map([
+              ["ORQ_API_KEY", "sk-transport-timeout"],
+              ["ORQ_BASE_URL", url],
+              ["ORQ_TIMEOUT", "0.2"],
+              ["ORQ_MAX_RETRIES", "1"]
+            ])
+          )))
+        )
+      ),
+      (context) => Effect.provide(IdentityClient, context)
+    )
+
+  for (const answer of ["never", "stall body"] as const) {
+    it.live(`an answer that ${answer === "never" ? "never starts" : "stalls in its body"}: each attempt ends at the timeout, then TransportError Timeout`, () =>
+      Effect.gen(function*() {
+        const s = yield* server(answer)
+        const client = yield* live(s.url)
+        const started = Date.now()
+        const error = yield* failure(client.retrieve("ext-1"))
+        const took = Date.now() - started
+        assert.strictEqual(error._tag, "TransportError")
+        assert.strictEqual(error._tag === "TransportError" ? error.reason : undefined, "Timeout")
+        assert.include(error.message, "no answer within 200ms")
+        // the first attempt and one retry, each aborted at its timeout
+        assert.strictEqual(s.requests(), 2)
+        assert.isAtLeast(took, 400)
+        yield* waitMillis(50)
+        assert.strictEqual(s.aborted(), 2)
+      }).pipe(Effect.scoped))
+  }
+
+  it.live("an answer within the timeout is the identity", () =>
+    Effect.gen(function*() {
+      const s = yield* server({ after: 50 })
+      const client = yield* live(s.url)
+      const identity = yield* client.retrieve("ext-1")
+      assert.strictEqual(identity.externalId, "ext-1")
+      assert.strictEqual(s.requests(), 1)
+    }).pipe(Effect.scoped))
+})
