@@ -1,6 +1,6 @@
 /**
  * The fault-injection run shared by `Chaos.test.ts` and `pnpm chaos`: many mixed operations at a fixed
- * concurrency through the live client (undici + RetryPolicy) against FakeOrqChaos on loopback, each checked
+ * concurrency through the live client (undici + RetryPolicy; the lean transport or the platform's) against FakeOrqChaos on loopback, each checked
  * against a model of what the server may hold.
  *
  * The model: operations on one `external_id` run one at a time (a semaphore per key), so each key has a
@@ -37,6 +37,7 @@ import {
 import * as FakeOrqChaos from "../src/FakeOrqChaos.js"
 import type * as RetryPolicy from "../src/RetryPolicy.js"
 import * as RetryPolicyLive from "../src/RetryPolicy.js"
+import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
 
 /** What to run. */
 export interface Options {
@@ -48,6 +49,11 @@ export interface Options {
   readonly seed: string
   readonly chaos: Omit<FakeOrqChaos.ChaosOptions, "seed">
   readonly policy: RetryPolicy.Options
+  /**
+   * The transport under the policy: `"lean"`, `IdentitiesLive`'s default (the lean `UndiciHttpClient`, which
+   * enforces the attempt timeouts itself), or `"platform"` (`NodeHttpClient.layerUndici`, Effect's timeouts).
+   */
+  readonly transport: "lean" | "platform"
 }
 
 /** Defaults sized for CI: about 20% of requests faulted, timeouts well above a loopback round trip. */
@@ -63,7 +69,8 @@ export const defaults = (operations: number): Options => ({
     deadline: Duration.seconds(8),
     baseDelay: Duration.millis(10),
     maxDelay: Duration.millis(100)
-  }
+  },
+  transport: "lean"
 })
 
 /** The kinds of operation. */
@@ -219,7 +226,10 @@ export const run = (options: Options): Effect.Effect<Report, ServeError, Scope.S
     // every attempt reaches the transport below the policy: count them there, and the lookups of creates
     const attempts = yield* Ref.make(0)
     const lookups = yield* Ref.make(0)
-    const undici = Context.get(yield* Layer.build(NodeHttpClient.layerUndici), HttpClient.HttpClient)
+    const undici = Context.get(
+      yield* Layer.build(options.transport === "lean" ? UndiciHttpClient.layer : NodeHttpClient.layerUndici),
+      HttpClient.HttpClient
+    )
     const counted = HttpClient.transform(undici, (send, request) =>
       Effect.gen(function*() {
         yield* Ref.update(attempts, (n) => n + 1)
@@ -231,7 +241,10 @@ export const run = (options: Options): Effect.Effect<Report, ServeError, Scope.S
     const client = yield* IdentityClient.make({
       apiKey,
       baseUrl: server.url,
-      transformClient: RetryPolicyLive.transformClient(options.policy)
+      transformClient: RetryPolicyLive.transformClient({
+        ...options.policy,
+        timeouts: options.transport === "lean" ? "transport" : "effect"
+      })
     }).pipe(Effect.provideService(HttpClient.HttpClient, counted))
 
     // unhandled rejections anywhere in the process during the run are defects too

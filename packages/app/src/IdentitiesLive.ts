@@ -4,23 +4,37 @@
  *
  * @since 0.1.0
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type { IdentityClient } from "@orq-effect/client"
 import { layer } from "@orq-effect/client"
 import { type ConfigError, Effect, Layer } from "effect"
 import * as OrqConfig from "./OrqConfig.js"
 import * as RetryPolicy from "./RetryPolicy.js"
+import * as UndiciHttpClient from "./UndiciHttpClient.js"
 
-/** The client for a resolved configuration, over the `HttpClient` in context. */
+/**
+ * The client for a resolved configuration, over the `HttpClient` in context (any transport: the attempt
+ * timeouts are Effect's own).
+ */
 export const fromConfig = (config: OrqConfig.OrqConfig): Layer.Layer<IdentityClient, never, HttpClient.HttpClient> =>
   layer({ apiKey: config.apiKey, baseUrl: config.baseUrl, transformClient: RetryPolicy.transformClient(config) })
+
+/**
+ * The client for a resolved configuration, over the lean undici transport ({@link UndiciHttpClient}), which
+ * enforces the attempt timeouts itself: the fastest stack, and the one {@link IdentitiesLive} uses.
+ */
+export const fromConfigUndici = (config: OrqConfig.OrqConfig): Layer.Layer<IdentityClient> =>
+  layer({
+    apiKey: config.apiKey,
+    baseUrl: config.baseUrl,
+    transformClient: RetryPolicy.transformClient({ ...config, timeouts: "transport" })
+  }).pipe(Layer.provide(UndiciHttpClient.layer))
 
 /** The client configured from the environment, over the `HttpClient` in context. */
 export const layerConfig: Layer.Layer<IdentityClient, ConfigError.ConfigError, HttpClient.HttpClient> = Layer
   .unwrapEffect(Effect.map(OrqConfig.OrqConfig, fromConfig))
 
-/** The client configured from the environment, over undici. */
-export const IdentitiesLive: Layer.Layer<IdentityClient, ConfigError.ConfigError> = layerConfig.pipe(
-  Layer.provide(NodeHttpClient.layerUndici)
+/** The client configured from the environment, over the lean undici transport ({@link fromConfigUndici}). */
+export const IdentitiesLive: Layer.Layer<IdentityClient, ConfigError.ConfigError> = Layer.unwrapEffect(
+  Effect.map(OrqConfig.OrqConfig, fromConfigUndici)
 )
