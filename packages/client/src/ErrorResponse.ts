@@ -15,7 +15,8 @@ import {
   ServerError,
   Unauthorized
 } from "@orq-effect/domain/IdentityError"
-import { Duration, Option } from "effect"
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
 import * as RetryAfter from "./RetryAfter.js"
 
 /** What the failing request was about, to fill the error's fields. */

@@ -24,23 +24,21 @@ import {
   refusedInput,
   TransportError
 } from "@orq-effect/domain/IdentityError"
-import {
-  Cause,
-  Chunk,
-  Clock,
-  Config,
-  type ConfigError,
-  Context,
-  Effect,
-  HashSet,
-  identity,
-  Layer,
-  Option,
-  ParseResult,
-  Redacted,
-  Schema,
-  Stream
-} from "effect"
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
+import * as HashSet from "effect/HashSet"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import * as ErrorResponse from "./ErrorResponse.js"
 
 /** Options of `retrieve`. */

@@ -15,7 +15,12 @@ import {
   type UpdateIdentity
 } from "@orq-effect/domain/Identity"
 import { Conflict, NotFound } from "@orq-effect/domain/IdentityError"
-import { Clock, DateTime, Effect, Option, Random, Ref } from "effect"
+import * as Clock from "effect/Clock"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Random from "effect/Random"
+import * as Ref from "effect/Ref"
 
 /** The operations of the API on the store's state. */
 export interface IdentityStore {

@@ -14,7 +14,13 @@
  */
 import type { CreateIdentity, Identity, UpdateIdentity } from "@orq-effect/domain/Identity"
 import type { IdentityError, RateLimited } from "@orq-effect/domain/IdentityError"
-import { Clock, Data, Duration, Effect, Option, Ref, Stream } from "effect"
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Stream from "effect/Stream"
 import { checkCreate, IdentityClient } from "./IdentityClient.js"
 
 // ---------------------------------------------------------------------------------------------------------------------

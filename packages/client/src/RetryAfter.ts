@@ -5,7 +5,8 @@
  * @since 0.1.0
  */
 import type * as Headers from "@effect/platform/Headers"
-import { Duration, Option } from "effect"
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
 
 const SECONDS = /^\s*(\d+(?:\.\d+)?)\s*$/
 

@@ -7,7 +7,8 @@
  *
  * @since 0.1.0
  */
-import { type FastCheck, Schema } from "effect"
+import type { FastCheck } from "effect"
+import * as Schema from "effect/Schema"
 
 // ---------------------------------------------------------------------------------------------------------------------
 // field schemas
