@@ -23,5 +23,20 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/consistent-type-imports": "error"
     }
+  },
+  {
+    // the libraries' users bundle them: through the barrel, esbuild keeps every export of a namespace it reaches
+    // (`Schema.x` on `import { Schema } from "effect"` keeps all of Schema.js, FastCheck included)
+    files: ["packages/domain/src/**/*.ts", "packages/client/src/**/*.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": ["error", {
+        paths: [{
+          name: "effect",
+          allowTypeImports: true,
+          message:
+            "import the module's subpath (import * as Schema from \"effect/Schema\"): the barrel defeats tree shaking"
+        }]
+      }]
+    }
   }
 )

@@ -6,7 +6,8 @@ import * as esbuild from "esbuild"
 import { gzipSync } from "node:zlib"
 import { fmt, here, table } from "./shared.js"
 
-const OURS = `
+/** The update-only consumer of ours, as a user would write it. */
+export const OURS = `
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { IdentityClient, layer } from "@orq-effect/client/IdentityClient"
 import { Effect, Layer, Redacted } from "effect"
