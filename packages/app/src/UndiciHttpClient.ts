@@ -65,12 +65,25 @@ class Response extends Inspectable.Class implements HttpClientResponse.HttpClien
     return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
   }
 
-  /** Reads the body once, with undici's own reader; later reads get the same result. */
-  private read<A>(f: (body: Undici.Dispatcher.ResponseData["body"]) => Promise<A>) {
+  /**
+   * Reads the body once, with undici's own reader: later reads share the same promise, and once it has
+   * succeeded `remember` replaces the reader with the value, so that reading again costs nothing.
+   */
+  private read<A>(
+    f: (body: Undici.Dispatcher.ResponseData["body"]) => Promise<A>,
+    remember: (value: Effect.Effect<A>) => void
+  ): Effect.Effect<A, HttpClientError.ResponseError> {
+    let reading: Promise<A> | undefined
     return Effect.tryPromise({
       try: () => {
-        released.unregister(this)
-        return f(this.source.body)
+        if (reading === undefined) {
+          released.unregister(this)
+          reading = f(this.source.body).then((value) => {
+            remember(Effect.succeed(value))
+            return value
+          })
+        }
+        return reading
       },
       catch: (cause) => this.decodeError(cause)
     })
@@ -78,7 +91,9 @@ class Response extends Inspectable.Class implements HttpClientResponse.HttpClien
 
   private textBody?: Effect.Effect<string, HttpClientError.ResponseError>
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return this.textBody ??= Effect.runSync(Effect.cached(this.read((body) => body.text())))
+    return this.textBody ??= this.read((body) => body.text(), (value) => {
+      this.textBody = value
+    })
   }
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
@@ -95,7 +110,9 @@ class Response extends Inspectable.Class implements HttpClientResponse.HttpClien
 
   private arrayBufferBody?: Effect.Effect<ArrayBuffer, HttpClientError.ResponseError>
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return this.arrayBufferBody ??= Effect.runSync(Effect.cached(this.read((body) => body.arrayBuffer())))
+    return this.arrayBufferBody ??= this.read((body) => body.arrayBuffer(), (value) => {
+      this.arrayBufferBody = value
+    })
   }
 
   get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
@@ -149,11 +166,11 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
               Effect.async<Response, HttpClientError.RequestError>((resume) => {
                 const controller = new AbortController()
                 // the request's time limit, body included: the timer aborts the request, or the body being read
-                const timeout = limit === undefined ? undefined : new Cause.TimeoutException(limit.description)
-                const timer = limit === undefined
-                  ? undefined
-                  : setTimeout(() =>
-                    controller.abort(timeout), limit.millis)
+                let timeout: Cause.TimeoutException | undefined
+                const timer = limit === undefined ? undefined : setTimeout(() => {
+                  timeout = new Cause.TimeoutException(limit.description)
+                  controller.abort(timeout)
+                }, limit.millis)
                 dispatcher.request({
                   method: request.method,
                   origin: url.right.origin,
@@ -166,7 +183,10 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
                   bodyTimeout: 0
                 }).then(
                   (source) => {
-                    if (timer !== undefined) source.body.once("close", () => clearTimeout(timer))
+                    if (timer !== undefined) {
+                      source.body.once("close", () =>
+                        clearTimeout(timer))
+                    }
                     resume(Effect.succeed(new Response(request, source)))
                   },
                   (cause) => {
