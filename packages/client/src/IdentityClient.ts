@@ -31,6 +31,7 @@ import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { identity } from "effect/Function"
 import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
@@ -145,8 +146,9 @@ export const checkList = (params: ListIdentities) =>
 // answers
 // ---------------------------------------------------------------------------------------------------------------------
 
-const decodeIdentity = Schema.decodeUnknown(IdentityResponse)
-const decodePage = Schema.decodeUnknown(IdentityPage)
+// synchronous decoders: the schemas have no effectful transformations, and an Either costs no fiber steps
+const decodeIdentity = Schema.decodeUnknownEither(IdentityResponse)
+const decodePage = Schema.decodeUnknownEither(IdentityPage)
 
 /** A short reason a body did not decode, naming paths, never values (bodies may hold PII). */
 const reasonOf = (error: ParseResult.ParseError): string =>
@@ -169,23 +171,28 @@ interface Answer {
  * body, which may hold PII or an echoed secret); `redact` scrubs what the schema's reason may still quote.
  */
 const decodeWith = <A>(
-  decode: (json: unknown) => Effect.Effect<A, ParseResult.ParseError>,
+  decode: (json: unknown) => Either.Either<A, ParseResult.ParseError>,
   what: string
 ) =>
 (answer: Answer, redact: (text: string) => string): Effect.Effect<A, MalformedResponse> => {
-  const requestId = answer.headers["x-request-id"]
-  const malformed = (reason: string) =>
-    new MalformedResponse({
+  const malformed = (reason: string) => {
+    const requestId = answer.headers["x-request-id"]
+    return new MalformedResponse({
       status: answer.status,
       message: `the ${answer.status} answer is not ${what}: ${reason}`,
       requestId: requestId === undefined ? undefined : redact(requestId)
     })
-  return Effect.try({
-    try: (): unknown => JSON.parse(answer.body),
-    catch: () => malformed(answer.body.trim().length === 0 ? "the body is empty" : "the body is not JSON")
-  }).pipe(
-    Effect.flatMap((json) => Effect.mapError(decode(json), (error) => malformed(redact(reasonOf(error)))))
-  )
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(answer.body)
+  } catch {
+    return Effect.fail(malformed(answer.body.trim().length === 0 ? "the body is empty" : "the body is not JSON"))
+  }
+  const decoded = decode(json)
+  return Either.isRight(decoded)
+    ? Effect.succeed(decoded.right)
+    : Effect.fail(malformed(redact(reasonOf(decoded.left))))
 }
 
 const asIdentity = decodeWith(decodeIdentity, "an identity")
@@ -402,6 +409,8 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const withSpan = (name: string, id?: string) =>
       Effect.withSpan(`IdentityClient.${name}`, {
         kind: "client",
+        // the call site would be this module, every time: not worth an Error per call
+        captureStackTrace: false,
         attributes: id === undefined ? {} : { "orq.identity.id": id }
       })
 
