@@ -115,21 +115,31 @@ export const checkId = (id: string, field = "id"): Effect.Effect<string, Invalid
   return Effect.succeed(id)
 }
 
-/** Every offending field is reported, not only the first. */
-const allErrors = { errors: "all" } as const
-const encodeCreate = Schema.encode(CreateIdentity, allErrors)
-const encodeUpdate = Schema.encode(UpdateIdentity, allErrors)
-const encodeList = Schema.encode(ListIdentities, allErrors)
+/**
+ * Checks input against `schema`, synchronously (the input schemas have no effectful transformations), reporting
+ * every offending field, not only the first; the result is the wire encoding.
+ */
+const checkWith = <A, I>(schema: Schema.Schema<A, I>) => {
+  const encode = Schema.encodeEither(schema, { errors: "all" })
+  return (input: A): Effect.Effect<I, InvalidRequest> => {
+    const encoded = encode(input)
+    return Either.isRight(encoded) ? Effect.succeed(encoded.right) : Effect.fail(refusedInput(encoded.left))
+  }
+}
 
 /** Checks a create input against the schema; the result is the wire body. */
-export const checkCreate = (input: CreateIdentity) => Effect.mapError(encodeCreate(input), refusedInput)
+export const checkCreate: (input: CreateIdentity) => Effect.Effect<typeof CreateIdentity.Encoded, InvalidRequest> =
+  checkWith(CreateIdentity)
 
 /** Checks a patch against the schema; the result is the wire body. */
-export const checkUpdate = (patch: UpdateIdentity) => Effect.mapError(encodeUpdate(patch), refusedInput)
+export const checkUpdate: (patch: UpdateIdentity) => Effect.Effect<typeof UpdateIdentity.Encoded, InvalidRequest> =
+  checkWith(UpdateIdentity)
+
+const checkListFields = checkWith(ListIdentities)
 
 /** Checks list parameters; the result is the wire query, cursors checked as ids. */
 export const checkList = (params: ListIdentities) =>
-  Effect.mapError(encodeList(params), refusedInput).pipe(
+  checkListFields(params).pipe(
     Effect.tap((query) =>
       query.starting_after !== undefined && query.ending_before !== undefined
         ? Effect.fail(
