@@ -29,9 +29,9 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { MAX_RESPONSE_BYTES, RetryAfter } from "@orq-effect/client"
-import { Cause, Clock, Duration, Effect, Option, Ref, Schedule, Schema, Stream } from "effect"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { ResponseBody, RetryAfter } from "@orq-effect/client"
+import { Cause, Clock, Duration, Effect, Option, Ref, Schedule, Schema } from "effect"
 import * as RequestTimeout from "./RequestTimeout.js"
 
 /** The knobs of the policy. */
@@ -133,71 +133,25 @@ export const schedule = (
   )
 }
 
-const NO_BODY_STATUSES: ReadonlySet<number> = new Set([204, 205, 304])
-
 /**
- * Reads the body of `response` into memory (at most one byte past {@link MAX_RESPONSE_BYTES}, so that the
- * client still refuses what is too large) and answers an equivalent response over that buffer. A body that
- * breaks off is a transport failure.
+ * Reads the body of `response` into memory within the client's size limit (`ResponseBody.buffered`), so that
+ * the attempt's timeout covers it and a body that breaks off is a transport failure of the attempt.
  */
 const readFully = (
   request: HttpClientRequest.HttpClientRequest,
   response: HttpClientResponse.HttpClientResponse
-): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
-  const declared = Number(response.headers["content-length"])
-  if (
-    request.method === "HEAD" || response.status < 200 || response.status > 599 || declared > MAX_RESPONSE_BYTES
-  ) {
-    return Effect.succeed(response)
-  }
-  if (NO_BODY_STATUSES.has(response.status)) {
-    // a fetch-based transport has no body at all here: declare it empty so that readers do not stream it
-    const headers = new globalThis.Headers(response.headers)
-    headers.set("content-length", "0")
-    return Effect.succeed(
-      HttpClientResponse.fromWeb(response.request, new Response(null, { status: response.status, headers }))
-    )
-  }
-  const broken = (error: HttpClientError.ResponseError) =>
-    new HttpClientError.RequestError({
-      request,
-      reason: "Transport",
-      cause: error.cause,
-      description: Cause.isTimeoutException(error.cause)
-        ? error.cause.message
-        : `the connection broke while reading the ${response.status} answer`
-    })
-  if (Number.isFinite(declared) && response.headers["content-encoding"] === undefined) {
-    // a declared, uncompressed length within the limit: read the text once; the platform's response caches it
-    return Effect.as(Effect.mapError(response.text, broken), response)
-  }
-  return response.stream.pipe(
-    Stream.runFoldWhile(
-      { chunks: [] as Array<Uint8Array>, size: 0 },
-      (acc) => acc.size <= MAX_RESPONSE_BYTES,
-      (acc, chunk) => {
-        acc.chunks.push(chunk)
-        return { chunks: acc.chunks, size: acc.size + chunk.length }
-      }
-    ),
-    Effect.mapError(broken),
-    Effect.map(({ chunks, size }) => {
-      const bytes = new Uint8Array(size)
-      let offset = 0
-      for (const chunk of chunks) {
-        bytes.set(chunk, offset)
-        offset += chunk.length
-      }
-      const headers = new globalThis.Headers(response.headers)
-      // cut short at the limit: let the client count the bytes and refuse the answer
-      if (size > MAX_RESPONSE_BYTES) headers.delete("content-length")
-      return HttpClientResponse.fromWeb(
-        response.request,
-        new Response(bytes, { status: response.status, headers })
-      )
-    })
-  )
-}
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> =>
+  request.method === "HEAD" || response.status < 200 || response.status > 599
+    ? Effect.succeed(response)
+    : Effect.mapError(ResponseBody.buffered(response), (error) =>
+      new HttpClientError.RequestError({
+        request,
+        reason: "Transport",
+        cause: error.cause,
+        description: Cause.isTimeoutException(error.cause)
+          ? error.cause.message
+          : `the connection broke while reading the ${response.status} answer`
+      }))
 
 const CreateBody = Schema.parseJson(Schema.Struct({ external_id: Schema.String }))
 const decodeCreateBody = Schema.decodeUnknownOption(CreateBody)

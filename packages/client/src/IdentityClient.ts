@@ -41,6 +41,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as ErrorResponse from "./ErrorResponse.js"
+import * as ResponseBody from "./ResponseBody.js"
 
 /** Options of `retrieve`. */
 export interface RetrieveOptions {
@@ -77,7 +78,7 @@ export class IdentityClient extends Context.Tag("@orq-effect/client/IdentityClie
 export const DEFAULT_BASE_URL = "https://api.orq.ai"
 
 /** Answers larger than this are refused as `MalformedResponse` without being buffered. */
-export const MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+export const MAX_RESPONSE_BYTES = ResponseBody.MAX_RESPONSE_BYTES
 
 /** How to reach the API. */
 export interface Options {
@@ -297,38 +298,28 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       options.transformClient ?? identity
     )
 
-    const readBody = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<string, IdentityError> => {
-      const declared = Number(response.headers["content-length"])
-      const tooLarge = () =>
-        new MalformedResponse({
-          status: response.status,
-          message: `the ${response.status} answer is larger than ${MAX_RESPONSE_BYTES} bytes`,
-          requestId: scrubbed(response.headers)["x-request-id"]
-        })
-      const broken = (error: HttpClientError.ResponseError) =>
-        new TransportError({
-          reason: "Connection",
-          message: redact(
-            `the connection broke while reading the ${response.status} answer: ${causeMessage(error.cause ?? error)}`
-          )
-        })
-      if (declared > MAX_RESPONSE_BYTES) return Effect.fail(tooLarge())
-      if (Number.isFinite(declared) && response.headers["content-encoding"] === undefined) {
-        // a declared, uncompressed length within the limit: the transport holds the body to it
-        return Effect.mapError(response.text, broken)
-      }
-      // count the bytes as they come, declared length or not: a compressed body may inflate past its length
-      return response.stream.pipe(
-        // no body at all (a 204, or `null` from a web Response) reads as an empty one
-        Stream.catchAll((error) => error.reason === "EmptyBody" ? Stream.empty : Stream.fail(broken(error))),
-        Stream.mapAccumEffect(0, (size, chunk): Effect.Effect<[number, Uint8Array], IdentityError> =>
-          size + chunk.length > MAX_RESPONSE_BYTES
-            ? Effect.fail(tooLarge())
-            : Effect.succeed([size + chunk.length, chunk])),
-        Stream.decodeText(),
-        Stream.mkString
+    const readBody = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<string, IdentityError> =>
+      ResponseBody.text(response).pipe(
+        Effect.mapError((error) =>
+          new TransportError({
+            reason: "Connection",
+            message: redact(
+              `the connection broke while reading the ${response.status} answer: ${causeMessage(error.cause ?? error)}`
+            )
+          })
+        ),
+        Effect.flatMap(Option.match({
+          onNone: () =>
+            Effect.fail(
+              new MalformedResponse({
+                status: response.status,
+                message: `the ${response.status} answer is larger than ${MAX_RESPONSE_BYTES} bytes`,
+                requestId: scrubbed(response.headers)["x-request-id"]
+              })
+            ),
+          onSome: Effect.succeed
+        }))
       )
-    }
 
     const failWith = (
       response: HttpClientResponse.HttpClientResponse,
@@ -337,8 +328,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       Effect.flatMap(
         // the status says what went wrong: a body too large or cut short only loses the server's message
         Effect.zip(
-          Effect.orElseSucceed(readBody(response), () =>
-            ""),
+          Effect.orElseSucceed(readBody(response), () => ""),
           Clock.currentTimeMillis
         ),
         ([body, nowMillis]) =>
@@ -400,9 +390,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         ? Effect.fail(new InvalidRequest({ field: "apiKey", message: `apiKey: ${keyProblem}` }))
         : httpClient.execute(request).pipe(
           Effect.locally(Headers.currentRedactedNames, SPAN_REDACTED_HEADERS),
-          Effect.catchAll((error) =>
-            fromHttpError(error, subject)
-          ),
+          Effect.catchAll((error) => fromHttpError(error, subject)),
           Effect.flatMap((response) =>
             response.status >= 200 && response.status < 300
               ? Effect.map(readBody(response), (body) => ({ status: response.status, headers: response.headers, body }))

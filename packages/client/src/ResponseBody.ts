@@ -1,0 +1,85 @@
+/**
+ * Reading an answer's body within a size limit, shared by the client (which decodes it) and retry policies
+ * (which read it inside an attempt, so that the attempt's timeout covers it). A declared, uncompressed length
+ * within the limit is read once with `response.text`, which every platform response caches; any other body is
+ * streamed and counted, and reading stops one chunk past the limit.
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+
+/** Answers larger than this are refused as `MalformedResponse` without being buffered. */
+export const MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+
+/** Whether `response.text` reads the body safely: a declared length within the limit, nothing to inflate it. */
+const declaredWithin = (response: HttpClientResponse.HttpClientResponse): boolean => {
+  const declared = Number(response.headers["content-length"])
+  return Number.isFinite(declared) && declared <= MAX_RESPONSE_BYTES &&
+    response.headers["content-encoding"] === undefined
+}
+
+/**
+ * The body of `response` as text, or `None` when it is larger than {@link MAX_RESPONSE_BYTES}: by its declared
+ * length (then nothing is read) or by the bytes counted as they come. No body at all reads as `""`.
+ */
+export const text = (
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<Option.Option<string>, HttpClientError.ResponseError> => {
+  if (Number(response.headers["content-length"]) > MAX_RESPONSE_BYTES) return Effect.succeed(Option.none())
+  if (declaredWithin(response)) return Effect.map(response.text, Option.some)
+  return response.stream.pipe(
+    // no body at all (a 204, or `null` from a web Response) reads as an empty one
+    Stream.catchAll((error) => error.reason === "EmptyBody" ? Stream.empty : Stream.fail(error)),
+    Stream.runFoldWhile(
+      { chunks: [] as Array<Uint8Array>, size: 0 },
+      (acc) => acc.size <= MAX_RESPONSE_BYTES,
+      (acc, chunk) => {
+        acc.chunks.push(chunk)
+        return { chunks: acc.chunks, size: acc.size + chunk.length }
+      }
+    ),
+    Effect.map(({ chunks, size }) => {
+      if (size > MAX_RESPONSE_BYTES) return Option.none()
+      const decoder = new TextDecoder()
+      return Option.some(chunks.map((chunk) => decoder.decode(chunk, { stream: true })).join("") + decoder.decode())
+    })
+  )
+}
+
+const NO_BODY_STATUSES: ReadonlySet<number> = new Set([204, 205, 304])
+
+/** `response` over `body` (already decoded text) instead of its own, with `contentLength` declared. */
+const over = (response: HttpClientResponse.HttpClientResponse, body: string | null, contentLength: number) => {
+  const headers = new globalThis.Headers(response.headers)
+  headers.set("content-length", String(contentLength))
+  headers.delete("content-encoding")
+  return HttpClientResponse.fromWeb(response.request, new Response(body, { status: response.status, headers }))
+}
+
+/**
+ * `response` with its body read in full, so that reading it again does no I/O: the same response when the
+ * platform caches what was read, otherwise an equivalent one over the text. A body larger than
+ * {@link MAX_RESPONSE_BYTES} is not kept: the answer declares a length past the limit, for the reader to refuse
+ * (one that declares it is returned unread).
+ */
+export const buffered = (
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.ResponseError> => {
+  if (NO_BODY_STATUSES.has(response.status)) {
+    // a fetch-based transport has no body at all here: declare it empty so that readers do not stream it
+    return Effect.succeed(over(response, null, 0))
+  }
+  if (Number(response.headers["content-length"]) > MAX_RESPONSE_BYTES) return Effect.succeed(response)
+  if (declaredWithin(response)) return Effect.as(response.text, response)
+  return Effect.map(
+    text(response),
+    Option.match({
+      onNone: () => over(response, null, MAX_RESPONSE_BYTES + 1),
+      onSome: (body) => over(response, body, new TextEncoder().encode(body).length)
+    })
+  )
+}

@@ -1,0 +1,101 @@
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Option } from "effect"
+import { MAX_RESPONSE_BYTES } from "../src/IdentityClient.js"
+import * as ResponseBody from "../src/ResponseBody.js"
+
+const request = HttpClientRequest.get("http://127.0.0.1:9/v2/identities/x")
+
+/** A response over a body streamed in `chunks`, with no declared length unless `headers` give one. */
+const streamed = (chunks: ReadonlyArray<Uint8Array>, headers: Record<string, string> = {}, status = 200) => {
+  let pulls = 0
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const chunk = chunks[pulls++]
+      if (chunk === undefined) controller.close()
+      else controller.enqueue(chunk)
+    }
+  })
+  return {
+    response: HttpClientResponse.fromWeb(request, new Response(body, { status, headers })),
+    pulls: () => pulls
+  }
+}
+
+const utf8 = (text: string) => new TextEncoder().encode(text)
+
+describe("ResponseBody", () => {
+  it.effect("text: a streamed body decodes as UTF-8 even when a character is split between chunks", () =>
+    Effect.gen(function*() {
+      const bytes = utf8("{\"display_name\":\"Zoë 👋\"}")
+      const split = bytes.indexOf(0xc3) + 1
+      const { response } = streamed([bytes.slice(0, split), bytes.slice(split)])
+      assert.deepStrictEqual(yield* ResponseBody.text(response), Option.some("{\"display_name\":\"Zoë 👋\"}"))
+    }))
+
+  it.effect("text: no body at all reads as the empty string", () =>
+    Effect.gen(function*() {
+      const response = HttpClientResponse.fromWeb(request, new Response(null, { status: 204 }))
+      assert.deepStrictEqual(yield* ResponseBody.text(response), Option.some(""))
+    }))
+
+  it.effect("text: a body declared larger than the limit is None, and nothing is read", () =>
+    Effect.gen(function*() {
+      const { pulls, response } = streamed([utf8("{}")], { "content-length": String(MAX_RESPONSE_BYTES + 1) })
+      assert.isTrue(Option.isNone(yield* ResponseBody.text(response)))
+      assert.strictEqual(pulls(), 0)
+    }))
+
+  it.effect("text: a streamed body past the limit is None, and reading stops one chunk past it", () =>
+    Effect.gen(function*() {
+      const chunk = new Uint8Array(1024 * 1024).fill(32)
+      const { pulls, response } = streamed(Array.from({ length: 64 }, () => chunk))
+      assert.isTrue(Option.isNone(yield* ResponseBody.text(response)))
+      assert.isBelow(pulls(), MAX_RESPONSE_BYTES / chunk.length + 4)
+    }))
+
+  it.effect("buffered: a streamed body is read once; the answer declares its byte length and reads the same text", () =>
+    Effect.gen(function*() {
+      const { pulls, response } = streamed([utf8("{\"a\":"), utf8("\"é\"}")], { "content-encoding": "gzip" })
+      const buffered = yield* ResponseBody.buffered(response)
+      assert.strictEqual(pulls(), 3)
+      assert.strictEqual(buffered.status, 200)
+      assert.strictEqual(buffered.headers["content-length"], String(utf8("{\"a\":\"é\"}").length))
+      // already decoded: nothing left to inflate
+      assert.isUndefined(buffered.headers["content-encoding"])
+      assert.deepStrictEqual(yield* ResponseBody.text(buffered), Option.some("{\"a\":\"é\"}"))
+    }))
+
+  it.effect("buffered: a streamed body past the limit is dropped, and the answer declares a length past it", () =>
+    Effect.gen(function*() {
+      const chunk = new Uint8Array(1024 * 1024).fill(32)
+      const { response } = streamed(Array.from({ length: 64 }, () => chunk))
+      const buffered = yield* ResponseBody.buffered(response)
+      assert.strictEqual(buffered.headers["content-length"], String(MAX_RESPONSE_BYTES + 1))
+      assert.isTrue(Option.isNone(yield* ResponseBody.text(buffered)))
+    }))
+
+  it.effect("buffered: a 204 declares an empty body", () =>
+    Effect.gen(function*() {
+      const buffered = yield* ResponseBody.buffered(
+        HttpClientResponse.fromWeb(request, new Response(null, { status: 204 }))
+      )
+      assert.strictEqual(buffered.status, 204)
+      assert.strictEqual(buffered.headers["content-length"], "0")
+      assert.deepStrictEqual(yield* ResponseBody.text(buffered), Option.some(""))
+    }))
+
+  it.effect("a body that breaks off fails with the transport's ResponseError", () =>
+    Effect.gen(function*() {
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(utf8("{\"_id\":"))
+          controller.error(new Error("socket hang up"))
+        }
+      })
+      const response = HttpClientResponse.fromWeb(request, new Response(body, { status: 200 }))
+      const error = yield* Effect.flip(ResponseBody.buffered(response))
+      assert.strictEqual(error._tag, "ResponseError")
+    }))
+})
