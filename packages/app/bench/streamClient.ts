@@ -2,9 +2,8 @@
  * The client side of the stream section, in a fresh process so that its RSS is not the other sections': streams
  * every identity of the FakeOrq at argv[2] in pages of argv[3] and sends the measurements over IPC.
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { IdentityClient } from "@orq-effect/client"
-import { Duration, Layer, ManagedRuntime, Redacted, Stream } from "effect"
+import { Duration, ManagedRuntime, Redacted, Stream } from "effect"
 import * as IdentitiesLive from "../src/IdentitiesLive.js"
 import { API_KEY } from "./shared.js"
 
@@ -27,13 +26,14 @@ const fullGc = () => {
 
 const main = async (baseUrl: string, page: number): Promise<StreamResult> => {
   const runtime = ManagedRuntime.make(
-    IdentitiesLive.fromConfig({
+    // what IdentitiesLive builds: the lean undici transport, attempt timeouts enforced by it
+    IdentitiesLive.fromConfigUndici({
       apiKey: Redacted.make(API_KEY),
       baseUrl,
       timeout: Duration.seconds(30),
       deadline: Duration.seconds(60),
       maxRetries: 2
-    }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+    })
   )
   try {
     const client = await runtime.runPromise(IdentityClient)
