@@ -3,12 +3,11 @@
  * second (token bucket, burst 100; in a child process): `IdentitySync.upsert` next to a naive promise pool over
  * the official SDK with its retries on. Each run gets a fresh server.
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Orq } from "@orq-ai/node-4.9.4"
 import { OrqError } from "@orq-ai/node-4.9.4/models/errors/orqerror.js"
 import { IdentitySync } from "@orq-effect/client"
 import type { CreateIdentity } from "@orq-effect/domain/Identity"
-import { Duration, Layer, ManagedRuntime, Redacted, Stream } from "effect"
+import { Duration, ManagedRuntime, Redacted, Stream } from "effect"
 import type * as FakeOrqRateLimit from "../src/FakeOrqRateLimit.js"
 import * as IdentitiesLive from "../src/IdentitiesLive.js"
 import type { ServerMessage, ServerOptions } from "./fakeOrqServer.js"
@@ -65,16 +64,16 @@ const withServer = async (
   }
 }
 
-/** Ours: `IdentitySync.upsert` over the live client, its retry policy without retries (the limiter owns 429s). */
+/** Ours: `IdentitySync.upsert` over the client `IdentitiesLive` builds, its retry policy without retries (the limiter owns 429s). */
 const ours = (url: string) => {
   const runtime = ManagedRuntime.make(
-    IdentitiesLive.fromConfig({
+    IdentitiesLive.fromConfigUndici({
       apiKey: Redacted.make(API_KEY),
       baseUrl: url,
       timeout: Duration.seconds(10),
       deadline: Duration.seconds(60),
       maxRetries: 0
-    }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+    })
   )
   return runtime.runPromise(IdentitySync.upsert(Stream.fromIterable(inputs), { concurrency: CONCURRENCY }))
     .finally(() => runtime.dispose())

@@ -9,7 +9,6 @@
  *
  * @since 0.1.0
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Path from "@effect/platform/Path"
@@ -18,6 +17,7 @@ import { Config, ConfigError, Console, Effect, Either, Layer, Option, Random, Re
 import * as FakeOrq from "./FakeOrq.js"
 import * as IdentitiesLive from "./IdentitiesLive.js"
 import * as LocalState from "./LocalState.js"
+import * as UndiciHttpClient from "./UndiciHttpClient.js"
 
 /** Where the client goes. */
 export type Target =
@@ -98,5 +98,5 @@ export const layer: Layer.Layer<
   > =>
     chosen._tag === "Live"
       ? IdentitiesLive.IdentitiesLive
-      : layerEmbedded(chosen.statePath).pipe(Layer.provide(NodeHttpClient.layerUndici)))
+      : layerEmbedded(chosen.statePath).pipe(Layer.provide(UndiciHttpClient.layer)))
 )
