@@ -7,6 +7,7 @@ import { IdentityClient, IdentityStore } from "@orq-effect/client"
 import { ConfigProvider, Context, Duration, Effect, Layer, Option, Redacted, Stream } from "effect"
 import * as FakeOrq from "../src/FakeOrq.js"
 import * as IdentitiesLive from "../src/IdentitiesLive.js"
+import type * as OrqConfig from "../src/OrqConfig.js"
 import * as Tracing from "../src/Tracing.js"
 
 // PII and a secret that must never reach a span
@@ -21,23 +22,30 @@ const SECRETS = [KEY, EMAIL, NAME, META_VALUE, "jane.canary", "Canarysdottir"].f
 
 const EXTERNAL_ID = "user_trace_1"
 
+/** The two live stacks: what `IdentitiesLive` builds (the lean transport), and the client over the platform's. */
+const STACKS = {
+  "IdentitiesLive (lean undici)": IdentitiesLive.fromConfigUndici,
+  "over layerUndici": (config: OrqConfig.OrqConfig) =>
+    IdentitiesLive.fromConfig(config).pipe(Layer.provide(NodeHttpClient.layerUndici))
+} as const
+
 /**
- * Runs `use` with the live client (retry policy armed, undici transport) against FakeOrq on loopback, every span
- * going to an in-memory exporter; returns the spans ended meanwhile.
+ * Runs `use` with a live client of `stack` (retry policy armed) against FakeOrq on loopback, every span going to
+ * an in-memory exporter; returns the spans ended meanwhile.
  */
-const traced = <A, E>(use: (client: IdentityClient["Type"]) => Effect.Effect<A, E>) =>
+const traced = <A, E>(stack: keyof typeof STACKS, use: (client: IdentityClient["Type"]) => Effect.Effect<A, E>) =>
   Effect.gen(function*() {
     const store = yield* IdentityStore.make()
     // the server's own spans are not the client's business
     const baseUrl = yield* FakeOrq.start({ store, apiKey: Redacted.make(KEY) }).pipe(Effect.withTracerEnabled(false))
     const exporter = new InMemorySpanExporter()
-    const client = IdentitiesLive.fromConfig({
+    const client = STACKS[stack]({
       apiKey: Redacted.make(KEY),
       baseUrl,
       timeout: Duration.seconds(5),
       deadline: Duration.seconds(10),
       maxRetries: 1
-    }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+    })
     // read the spans before the provider shuts down (shutting down empties the exporter)
     return yield* Effect.flatMap(IdentityClient, use).pipe(
       Effect.either,
@@ -139,95 +147,93 @@ describe("Tracing.layer", () => {
     }))
 })
 
-describe("Tracing", () => {
-  it.scoped("create, retrieve, update, delete: one span each around the HTTP span, ids only", () =>
-    Effect.gen(function*() {
-      const { result, spans } = yield* traced((client) =>
-        Effect.gen(function*() {
-          const created = yield* client.create(profile)
-          yield* client.retrieve(EXTERNAL_ID, { includeMetrics: true })
-          yield* client.update(EXTERNAL_ID, {
-            email: `new.${EMAIL}`,
-            displayName: `${NAME} II`,
-            metadata: { plan: META_VALUE }
-          })
-          yield* client.delete(created.id)
-          return created.id
-        })
-      )
-      assert.isTrue(result._tag === "Right", JSON.stringify(result))
-      const id = result._tag === "Right" ? result.right : ""
-      assertOperation(spans, "IdentityClient.create", "POST", undefined)
-      assertOperation(spans, "IdentityClient.retrieve", "GET", EXTERNAL_ID)
-      const { http } = assertOperation(spans, "IdentityClient.update", "PATCH", EXTERNAL_ID)
-      assert.strictEqual(http[0].attributes["http.response.status_code"], 200)
-      assertOperation(spans, "IdentityClient.delete", "DELETE", id)
-      // every span of the run is service `orq`
-      for (const span of spans) assert.strictEqual(span.resource.attributes["service.name"], Tracing.SERVICE_NAME)
-      assertNoSecrets(spans)
-    }))
+for (const stack of Object.keys(STACKS) as Array<keyof typeof STACKS>) {
+  describe(`Tracing, ${stack}`, () => {
+    it.scoped("create, retrieve, update, delete: one span each around the HTTP span, ids only", () =>
+      Effect.gen(function*() {
+        const { result, spans } = yield* traced(stack, (client) =>
+          Effect.gen(function*() {
+            const created = yield* client.create(profile)
+            yield* client.retrieve(EXTERNAL_ID, { includeMetrics: true })
+            yield* client.update(EXTERNAL_ID, {
+              email: `new.${EMAIL}`,
+              displayName: `${NAME} II`,
+              metadata: { plan: META_VALUE }
+            })
+            yield* client.delete(created.id)
+            return created.id
+          }))
+        assert.isTrue(result._tag === "Right", JSON.stringify(result))
+        const id = result._tag === "Right" ? result.right : ""
+        assertOperation(spans, "IdentityClient.create", "POST", undefined)
+        assertOperation(spans, "IdentityClient.retrieve", "GET", EXTERNAL_ID)
+        const { http } = assertOperation(spans, "IdentityClient.update", "PATCH", EXTERNAL_ID)
+        assert.strictEqual(http[0].attributes["http.response.status_code"], 200)
+        assertOperation(spans, "IdentityClient.delete", "DELETE", id)
+        // every span of the run is service `orq`
+        for (const span of spans) assert.strictEqual(span.resource.attributes["service.name"], Tracing.SERVICE_NAME)
+        assertNoSecrets(spans)
+      }))
 
-  it.scoped("list and stream: spans per page, no PII", () =>
-    Effect.gen(function*() {
-      const { result, spans } = yield* traced((client) =>
-        Effect.gen(function*() {
-          for (let i = 0; i < 3; i++) {
-            yield* client.create({ ...profile, externalId: `${EXTERNAL_ID}_${i}`, email: `${i}.${EMAIL}` })
-          }
-          yield* client.list({ limit: 2, tags: ["beta"] })
-          return yield* Stream.runCount(client.stream({ limit: 2 }))
-        })
-      )
-      assert.deepStrictEqual(result._tag === "Right" ? result.right : result.left, 3)
-      // one list call, then two pages for the stream
-      const lists = byName(spans, "IdentityClient.list")
-      assert.strictEqual(lists.length, 3)
-      for (const list of lists) {
-        const children = spans.filter((span) => span.parentSpanContext?.spanId === list.spanContext().spanId)
-        assert.deepStrictEqual(children.map((span) => span.name), ["http.client GET"])
-      }
-      assertNoSecrets(spans)
-    }))
+    it.scoped("list and stream: spans per page, no PII", () =>
+      Effect.gen(function*() {
+        const { result, spans } = yield* traced(stack, (client) =>
+          Effect.gen(function*() {
+            for (let i = 0; i < 3; i++) {
+              yield* client.create({ ...profile, externalId: `${EXTERNAL_ID}_${i}`, email: `${i}.${EMAIL}` })
+            }
+            yield* client.list({ limit: 2, tags: ["beta"] })
+            return yield* Stream.runCount(client.stream({ limit: 2 }))
+          }))
+        assert.deepStrictEqual(result._tag === "Right" ? result.right : result.left, 3)
+        // one list call, then two pages for the stream
+        const lists = byName(spans, "IdentityClient.list")
+        assert.strictEqual(lists.length, 3)
+        for (const list of lists) {
+          const children = spans.filter((span) => span.parentSpanContext?.spanId === list.spanContext().spanId)
+          assert.deepStrictEqual(children.map((span) => span.name), ["http.client GET"])
+        }
+        assertNoSecrets(spans)
+      }))
 
-  it.scoped("failures: typed errors recorded on the spans carry no PII", () =>
-    Effect.gen(function*() {
-      const { result, spans } = yield* traced((client) =>
-        Effect.gen(function*() {
-          yield* client.create(profile)
-          // 409 from the server
-          const conflict = yield* Effect.flip(client.create(profile))
-          // refused before sending: the bad value must not be echoed
-          const invalid = yield* Effect.flip(client.update(EXTERNAL_ID, { email: `${EMAIL}@@`, displayName: NAME }))
-          // 404 from the server
-          const missing = yield* Effect.flip(client.update("no-such-identity", { email: EMAIL }))
-          return [conflict._tag, invalid._tag, missing._tag]
-        })
-      )
-      const updates = byName(spans, "IdentityClient.update")
-      assert.strictEqual(updates.length, 2)
-      // the refused update sent nothing
-      const refused = updates.find((span) => span.attributes["orq.identity.id"] === EXTERNAL_ID)
-      assert.isDefined(refused)
-      const refusedId = refused?.spanContext().spanId
-      assert.strictEqual(spans.filter((span) => span.parentSpanContext?.spanId === refusedId).length, 0)
-      // the typed error is on the span (status ERROR, an exception event of its tag), without the input
-      const failedCreate = byName(spans, "IdentityClient.create")[1]
-      assert.strictEqual(failedCreate?.status.code, 2)
-      assert.deepStrictEqual(failedCreate?.events.map((event) => event.attributes?.["exception.type"]), ["Conflict"])
-      assert.deepStrictEqual(result._tag === "Right" ? result.right : [], ["Conflict", "InvalidRequest", "NotFound"])
-      assertNoSecrets(spans)
-    }))
+    it.scoped("failures: typed errors recorded on the spans carry no PII", () =>
+      Effect.gen(function*() {
+        const { result, spans } = yield* traced(stack, (client) =>
+          Effect.gen(function*() {
+            yield* client.create(profile)
+            // 409 from the server
+            const conflict = yield* Effect.flip(client.create(profile))
+            // refused before sending: the bad value must not be echoed
+            const invalid = yield* Effect.flip(client.update(EXTERNAL_ID, { email: `${EMAIL}@@`, displayName: NAME }))
+            // 404 from the server
+            const missing = yield* Effect.flip(client.update("no-such-identity", { email: EMAIL }))
+            return [conflict._tag, invalid._tag, missing._tag]
+          }))
+        const updates = byName(spans, "IdentityClient.update")
+        assert.strictEqual(updates.length, 2)
+        // the refused update sent nothing
+        const refused = updates.find((span) => span.attributes["orq.identity.id"] === EXTERNAL_ID)
+        assert.isDefined(refused)
+        const refusedId = refused?.spanContext().spanId
+        assert.strictEqual(spans.filter((span) => span.parentSpanContext?.spanId === refusedId).length, 0)
+        // the typed error is on the span (status ERROR, an exception event of its tag), without the input
+        const failedCreate = byName(spans, "IdentityClient.create")[1]
+        assert.strictEqual(failedCreate?.status.code, 2)
+        assert.deepStrictEqual(failedCreate?.events.map((event) => event.attributes?.["exception.type"]), ["Conflict"])
+        assert.deepStrictEqual(result._tag === "Right" ? result.right : [], ["Conflict", "InvalidRequest", "NotFound"])
+        assertNoSecrets(spans)
+      }))
 
-  it.scoped("list with a search term (an email) keeps the term out of every span", () =>
-    Effect.gen(function*() {
-      const { result, spans } = yield* traced((client) =>
-        Effect.gen(function*() {
-          yield* client.create(profile)
-          return yield* client.list({ search: EMAIL })
-        })
-      )
-      assert.strictEqual(result._tag === "Right" ? result.right.data.length : -1, 1)
-      assert.strictEqual(byName(spans, "IdentityClient.list").length, 1)
-      assertNoSecrets(spans)
-    }))
-})
+    it.scoped("list with a search term (an email) keeps the term out of every span", () =>
+      Effect.gen(function*() {
+        const { result, spans } = yield* traced(stack, (client) =>
+          Effect.gen(function*() {
+            yield* client.create(profile)
+            return yield* client.list({ search: EMAIL })
+          }))
+        assert.strictEqual(result._tag === "Right" ? result.right.data.length : -1, 1)
+        assert.strictEqual(byName(spans, "IdentityClient.list").length, 1)
+        assertNoSecrets(spans)
+      }))
+  })
+}
