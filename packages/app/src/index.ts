@@ -1,6 +1,6 @@
 /**
- * The app edge of orq Identities for Effect: configuration, the retry policy, the live layer, the local fake
- * orq server and its fault and rate-limit wrappers, tracing, and the `orq` CLI.
+ * The app edge of orq Identities for Effect: configuration, the retry policy, the live layer and its lean undici
+ * transport, the local fake orq server and its fault and rate-limit wrappers, tracing, and the `orq` CLI.
  *
  * @since 0.1.0
  */
@@ -10,5 +10,7 @@ export * as FakeOrqRateLimit from "./FakeOrqRateLimit.js"
 export * from "./IdentitiesLive.js"
 export * as LocalState from "./LocalState.js"
 export * as OrqConfig from "./OrqConfig.js"
+export * as RequestTimeout from "./RequestTimeout.js"
 export * as RetryPolicy from "./RetryPolicy.js"
 export * as Tracing from "./Tracing.js"
+export * as UndiciHttpClient from "./UndiciHttpClient.js"
