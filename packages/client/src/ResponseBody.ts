@@ -15,11 +15,16 @@ import * as Stream from "effect/Stream"
 /** Answers larger than this are refused as `MalformedResponse` without being buffered. */
 export const MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 
-/** Whether `response.text` reads the body safely: a declared length within the limit, nothing to inflate it. */
-const declaredWithin = (response: HttpClientResponse.HttpClientResponse): boolean => {
-  const declared = Number(response.headers["content-length"])
-  return Number.isFinite(declared) && declared <= MAX_RESPONSE_BYTES &&
-    response.headers["content-encoding"] === undefined
+/**
+ * How `response` can be read: `"too large"` by its declared length; `"whole"` with `response.text` when its
+ * declared length is within the limit and no encoding can inflate it; `"counted"` otherwise. (The headers are read
+ * once: some platform responses convert them anew on every access.)
+ */
+const readingOf = (response: HttpClientResponse.HttpClientResponse): "too large" | "whole" | "counted" => {
+  const headers = response.headers
+  const declared = Number(headers["content-length"])
+  if (declared > MAX_RESPONSE_BYTES) return "too large"
+  return Number.isFinite(declared) && headers["content-encoding"] === undefined ? "whole" : "counted"
 }
 
 /**
@@ -29,8 +34,9 @@ const declaredWithin = (response: HttpClientResponse.HttpClientResponse): boolea
 export const text = (
   response: HttpClientResponse.HttpClientResponse
 ): Effect.Effect<Option.Option<string>, HttpClientError.ResponseError> => {
-  if (Number(response.headers["content-length"]) > MAX_RESPONSE_BYTES) return Effect.succeed(Option.none())
-  if (declaredWithin(response)) return Effect.map(response.text, Option.some)
+  const reading = readingOf(response)
+  if (reading === "too large") return Effect.succeed(Option.none())
+  if (reading === "whole") return Effect.map(response.text, Option.some)
   return response.stream.pipe(
     // no body at all (a 204, or `null` from a web Response) reads as an empty one
     Stream.catchAll((error) => error.reason === "EmptyBody" ? Stream.empty : Stream.fail(error)),
@@ -73,8 +79,9 @@ export const buffered = (
     // a fetch-based transport has no body at all here: declare it empty so that readers do not stream it
     return Effect.succeed(over(response, null, 0))
   }
-  if (Number(response.headers["content-length"]) > MAX_RESPONSE_BYTES) return Effect.succeed(response)
-  if (declaredWithin(response)) return Effect.as(response.text, response)
+  const reading = readingOf(response)
+  if (reading === "too large") return Effect.succeed(response)
+  if (reading === "whole") return Effect.as(response.text, response)
   return Effect.map(
     text(response),
     Option.match({
