@@ -28,16 +28,13 @@ const readingOf = (response: HttpClientResponse.HttpClientResponse): "too large"
 }
 
 /**
- * The body of `response` as text, or `None` when it is larger than {@link MAX_RESPONSE_BYTES}: by its declared
- * length (then nothing is read) or by the bytes counted as they come. No body at all reads as `""`.
+ * The bytes of a body that must be counted: streamed, stopping one chunk past {@link MAX_RESPONSE_BYTES} (then
+ * `None`). No body at all reads as no bytes.
  */
-export const text = (
+const counted = (
   response: HttpClientResponse.HttpClientResponse
-): Effect.Effect<Option.Option<string>, HttpClientError.ResponseError> => {
-  const reading = readingOf(response)
-  if (reading === "too large") return Effect.succeed(Option.none())
-  if (reading === "whole") return Effect.map(response.text, Option.some)
-  return response.stream.pipe(
+): Effect.Effect<Option.Option<Uint8Array<ArrayBuffer>>, HttpClientError.ResponseError> =>
+  response.stream.pipe(
     // no body at all (a 204, or `null` from a web Response) reads as an empty one
     Stream.catchAll((error) => error.reason === "EmptyBody" ? Stream.empty : Stream.fail(error)),
     Stream.runFoldWhile(
@@ -50,25 +47,45 @@ export const text = (
     ),
     Effect.map(({ chunks, size }) => {
       if (size > MAX_RESPONSE_BYTES) return Option.none()
-      const decoder = new TextDecoder()
-      return Option.some(chunks.map((chunk) => decoder.decode(chunk, { stream: true })).join("") + decoder.decode())
+      const bytes = new Uint8Array(size)
+      let offset = 0
+      for (const chunk of chunks) {
+        bytes.set(chunk, offset)
+        offset += chunk.length
+      }
+      return Option.some(bytes)
     })
   )
+
+/**
+ * The body of `response` as UTF-8 text, or `None` when it is larger than {@link MAX_RESPONSE_BYTES}: by its
+ * declared length (then nothing is read) or by the bytes counted as they come. No body at all reads as `""`.
+ */
+export const text = (
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<Option.Option<string>, HttpClientError.ResponseError> => {
+  const reading = readingOf(response)
+  if (reading === "too large") return Effect.succeed(Option.none())
+  if (reading === "whole") return Effect.map(response.text, Option.some)
+  return Effect.map(counted(response), Option.map((bytes) => new TextDecoder().decode(bytes)))
 }
 
 const NO_BODY_STATUSES: ReadonlySet<number> = new Set([204, 205, 304])
 
-/** `response` over `body` (already decoded text) instead of its own, with `contentLength` declared. */
-const over = (response: HttpClientResponse.HttpClientResponse, body: string | null, contentLength: number) => {
+/** `response` over `body` instead of its own (the same bytes, or none), with `contentLength` declared. */
+const over = (
+  response: HttpClientResponse.HttpClientResponse,
+  body: Uint8Array<ArrayBuffer> | null,
+  contentLength: number
+) => {
   const headers = new globalThis.Headers(response.headers)
   headers.set("content-length", String(contentLength))
-  headers.delete("content-encoding")
   return HttpClientResponse.fromWeb(response.request, new Response(body, { status: response.status, headers }))
 }
 
 /**
  * `response` with its body read in full, so that reading it again does no I/O: the same response when the
- * platform caches what was read, otherwise an equivalent one over the text. A body larger than
+ * platform caches what was read, otherwise an equivalent one over the same bytes. A body larger than
  * {@link MAX_RESPONSE_BYTES} is not kept: the answer declares a length past the limit, for the reader to refuse
  * (one that declares it is returned unread).
  */
@@ -83,10 +100,10 @@ export const buffered = (
   if (reading === "too large") return Effect.succeed(response)
   if (reading === "whole") return Effect.as(response.text, response)
   return Effect.map(
-    text(response),
+    counted(response),
     Option.match({
       onNone: () => over(response, null, MAX_RESPONSE_BYTES + 1),
-      onSome: (body) => over(response, body, new TextEncoder().encode(body).length)
+      onSome: (bytes) => over(response, bytes, bytes.length)
     })
   )
 }

@@ -55,16 +55,24 @@ describe("ResponseBody", () => {
       assert.isBelow(pulls(), MAX_RESPONSE_BYTES / chunk.length + 4)
     }))
 
-  it.effect("buffered: a streamed body is read once; the answer declares its byte length and reads the same text", () =>
+  it.effect("buffered: a streamed body is read once; the answer declares its byte length and holds the same bytes", () =>
     Effect.gen(function*() {
-      const { pulls, response } = streamed([utf8("{\"a\":"), utf8("\"é\"}")], { "content-encoding": "gzip" })
+      const { pulls, response } = streamed([utf8("{\"a\":"), utf8("\"é\"}")], { "x-request-id": "req_1" })
       const buffered = yield* ResponseBody.buffered(response)
       assert.strictEqual(pulls(), 3)
       assert.strictEqual(buffered.status, 200)
+      assert.strictEqual(buffered.headers["x-request-id"], "req_1")
       assert.strictEqual(buffered.headers["content-length"], String(utf8("{\"a\":\"é\"}").length))
-      // already decoded: nothing left to inflate
-      assert.isUndefined(buffered.headers["content-encoding"])
       assert.deepStrictEqual(yield* ResponseBody.text(buffered), Option.some("{\"a\":\"é\"}"))
+    }))
+
+  it.effect("buffered: an encoded body keeps its bytes and its content-encoding (nothing here inflates it)", () =>
+    Effect.gen(function*() {
+      const bytes = new Uint8Array([0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe])
+      const { response } = streamed([bytes], { "content-encoding": "gzip" })
+      const buffered = yield* ResponseBody.buffered(response)
+      assert.strictEqual(buffered.headers["content-encoding"], "gzip")
+      assert.deepStrictEqual(new Uint8Array(yield* buffered.arrayBuffer), bytes)
     }))
 
   it.effect("buffered: a streamed body past the limit is dropped, and the answer declares a length past it", () =>
