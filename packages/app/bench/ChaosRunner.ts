@@ -50,8 +50,8 @@ export interface Options {
   readonly chaos: Omit<FakeOrqChaos.ChaosOptions, "seed">
   readonly policy: RetryPolicy.Options
   /**
-   * The transport under the policy: `"lean"`, `IdentitiesLive`'s default (the lean `UndiciHttpClient`, which
-   * enforces the attempt timeouts itself), or `"platform"` (`NodeHttpClient.layerUndici`, Effect's timeouts).
+   * The transport under the policy: `"lean"`, `IdentitiesLive`'s (the lean `UndiciHttpClient`, which enforces
+   * the attempt timeouts itself), or `"platform"` (`NodeHttpClient.layerUndici`: Effect's timeouts).
    */
   readonly transport: "lean" | "platform"
 }
@@ -241,10 +241,7 @@ export const run = (options: Options): Effect.Effect<Report, ServeError, Scope.S
     const client = yield* IdentityClient.make({
       apiKey,
       baseUrl: server.url,
-      transformClient: RetryPolicyLive.transformClient({
-        ...options.policy,
-        timeouts: options.transport === "lean" ? "transport" : "effect"
-      })
+      transformClient: RetryPolicyLive.transformClient(options.policy)
     }).pipe(Effect.provideService(HttpClient.HttpClient, counted))
 
     // unhandled rejections anywhere in the process during the run are defects too

@@ -13,8 +13,8 @@ import * as RetryPolicy from "./RetryPolicy.js"
 import * as UndiciHttpClient from "./UndiciHttpClient.js"
 
 /**
- * The client for a resolved configuration, over the `HttpClient` in context (any transport: the attempt
- * timeouts are Effect's own).
+ * The client for a resolved configuration, over the `HttpClient` in context (any transport; one that does not
+ * enforce `RequestTimeout` gets Effect's own attempt timeouts).
  */
 export const fromConfig = (config: OrqConfig.OrqConfig): Layer.Layer<IdentityClient, never, HttpClient.HttpClient> =>
   layer({ apiKey: config.apiKey, baseUrl: config.baseUrl, transformClient: RetryPolicy.transformClient(config) })
@@ -24,11 +24,7 @@ export const fromConfig = (config: OrqConfig.OrqConfig): Layer.Layer<IdentityCli
  * enforces the attempt timeouts itself: the fastest stack, and the one {@link IdentitiesLive} uses.
  */
 export const fromConfigUndici = (config: OrqConfig.OrqConfig): Layer.Layer<IdentityClient> =>
-  layer({
-    apiKey: config.apiKey,
-    baseUrl: config.baseUrl,
-    transformClient: RetryPolicy.transformClient({ ...config, timeouts: "transport" })
-  }).pipe(Layer.provide(UndiciHttpClient.layer))
+  fromConfig(config).pipe(Layer.provide(UndiciHttpClient.layer))
 
 /** The client configured from the environment, over the `HttpClient` in context. */
 export const layerConfig: Layer.Layer<IdentityClient, ConfigError.ConfigError, HttpClient.HttpClient> = Layer

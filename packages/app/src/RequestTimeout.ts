@@ -1,8 +1,9 @@
 /**
- * A time limit on one request, answer body included, that the transport enforces itself: a transport that
- * supports it ({@link UndiciHttpClient}) arms a timer when it sends the request and aborts the request, or the
- * body still being read, when the timer fires. This spares `Effect.timeoutFail`'s two forked fibers per
- * attempt, the largest cost of a retried call (see BENCHMARKS.md).
+ * A time limit on one request, answer body included, handed by `RetryPolicy` to the transport. A transport that
+ * enforces it ({@link UndiciHttpClient}) arms a timer when it sends the request, fails the call and aborts the
+ * request, or the body still being read, when the timer fires, and calls `enforced` to say so: from then on the
+ * policy stops racing each attempt against its own `Effect.timeoutFail` (two forked fibers per attempt, the
+ * largest cost of a retried call, see BENCHMARKS.md). Over any other transport the policy's timer stays.
  *
  * @since 0.1.0
  */
@@ -15,7 +16,12 @@ import { globalValue } from "effect/GlobalValue"
 export interface RequestTimeout {
   readonly millis: number
   readonly description: string
+  /** Called by a transport that enforces the limit itself, when it arms its timer. */
+  readonly enforced: () => void
 }
+
+/** The longest delay a Node timer can wait; a longer limit is no limit, as with Effect's own clock. */
+export const MAX_TIMER_MILLIS = 2 ** 31 - 1
 
 /** The limit the transport applies to the requests the current fiber sends; none by default. */
 export const current: FiberRef.FiberRef<Option.Option<RequestTimeout>> = globalValue(

@@ -46,13 +46,6 @@ export interface Options {
   readonly baseDelay?: Duration.DurationInput | undefined
   /** The longest backoff step, before jitter. Defaults to 8 s. */
   readonly maxDelay?: Duration.DurationInput | undefined
-  /**
-   * Who enforces the per-attempt `timeout`. `"effect"` (the default) races each attempt against a timer with
-   * `Effect.timeoutFail`, over any client. `"transport"` hands the limit to the transport through
-   * {@link RequestTimeout.current}, which spares two fibers per attempt; only for a client that enforces it
-   * (the lean `UndiciHttpClient`): over any other, attempts would have no time limit.
-   */
-  readonly timeouts?: "effect" | "transport" | undefined
 }
 
 /** Statuses worth another attempt. */
@@ -171,16 +164,30 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
   const timeoutMessage = `no answer within ${Duration.format(timeout)}`
   const deadlineMessage = `deadline of ${Duration.format(deadline)} passed`
 
-  /** `effect` within `limit`, by a timer of Effect's or of the transport's. */
+  /** Whether the transport has said it enforces {@link RequestTimeout.current} (see there). */
+  let transportEnforces = false
+  const enforced = () => {
+    transportEnforces = true
+  }
+
+  /**
+   * `effect` within `limit`: the limit is handed to the transport, and until the transport has said it enforces
+   * it, Effect's timer races the attempt too (either one ends it with the same error).
+   */
   const within = <A>(
     request: HttpClientRequest.HttpClientRequest,
     effect: Effect.Effect<A, HttpClientError.HttpClientError>,
     limit: Duration.Duration
   ): Effect.Effect<A, HttpClientError.HttpClientError> => {
     const description = limit === timeout ? timeoutMessage : deadlineMessage
-    return options.timeouts === "transport"
-      ? Effect.locally(effect, RequestTimeout.current, Option.some({ millis: Duration.toMillis(limit), description }))
-      : Effect.timeoutFail(effect, { duration: limit, onTimeout: () => RequestTimeout.error(request, description) })
+    const handed = Effect.locally(
+      effect,
+      RequestTimeout.current,
+      Option.some({ millis: Duration.toMillis(limit), description, enforced })
+    )
+    return transportEnforces
+      ? handed
+      : Effect.timeoutFail(handed, { duration: limit, onTimeout: () => RequestTimeout.error(request, description) })
   }
 
   /** One attempt: the whole answer within `limit`; a transient status becomes a failure. */

@@ -67,25 +67,29 @@ class Response extends Inspectable.Class implements HttpClientResponse.HttpClien
 
   /**
    * Reads the body once, with undici's own reader: later reads share the same promise, and once it has
-   * succeeded `remember` replaces the reader with the value, so that reading again costs nothing.
+   * succeeded `remember` replaces the reader with the value, so that reading again costs nothing. Interrupting a
+   * read destroys the body, which aborts the request.
    */
   private read<A>(
     f: (body: Undici.Dispatcher.ResponseData["body"]) => Promise<A>,
     remember: (value: Effect.Effect<A>) => void
   ): Effect.Effect<A, HttpClientError.ResponseError> {
     let reading: Promise<A> | undefined
-    return Effect.tryPromise({
-      try: () => {
-        if (reading === undefined) {
-          released.unregister(this)
-          reading = f(this.source.body).then((value) => {
-            remember(Effect.succeed(value))
-            return value
-          })
-        }
-        return reading
-      },
-      catch: (cause) => this.decodeError(cause)
+    return Effect.async<A, HttpClientError.ResponseError>((resume) => {
+      if (reading === undefined) {
+        released.unregister(this)
+        reading = f(this.source.body).then((value) => {
+          remember(Effect.succeed(value))
+          return value
+        })
+      }
+      reading.then(
+        (value) => resume(Effect.succeed(value)),
+        (cause) => resume(Effect.fail(this.decodeError(cause)))
+      )
+      return Effect.sync(() => {
+        this.source.body.destroy()
+      })
     })
   }
 
@@ -165,12 +169,22 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
             Effect.flatMap(bodyOf(request.body), (body) =>
               Effect.async<Response, HttpClientError.RequestError>((resume) => {
                 const controller = new AbortController()
-                // the request's time limit, body included: the timer aborts the request, or the body being read
-                let timeout: Cause.TimeoutException | undefined
-                const timer = limit === undefined ? undefined : setTimeout(() => {
-                  timeout = new Cause.TimeoutException(limit.description)
-                  controller.abort(timeout)
-                }, limit.millis)
+                let settled = false
+                // the request's time limit, body included: when it passes, the call fails at once (whether undici
+                // is still connecting or already reading the body) and the request, or its body, is aborted
+                const timer = limit === undefined || !(limit.millis <= RequestTimeout.MAX_TIMER_MILLIS)
+                  ? undefined
+                  : setTimeout(() => {
+                    const timeout = new Cause.TimeoutException(limit.description)
+                    controller.abort(timeout)
+                    if (!settled) {
+                      settled = true
+                      resume(Effect.fail(RequestTimeout.error(request, limit.description)))
+                    }
+                  }, limit.millis)
+                // an unread body must not keep the process alive until the limit
+                timer?.unref()
+                limit?.enforced()
                 dispatcher.request({
                   method: request.method,
                   origin: url.right.origin,
@@ -183,22 +197,31 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
                   bodyTimeout: 0
                 }).then(
                   (source) => {
+                    if (settled) {
+                      source.body.destroy()
+                      return
+                    }
+                    settled = true
                     if (timer !== undefined) {
                       source.body.once("close", () =>
                         clearTimeout(timer))
                     }
-                    resume(Effect.succeed(new Response(request, source)))
+                    try {
+                      resume(Effect.succeed(new Response(request, source)))
+                    } catch (cause) {
+                      source.body.destroy()
+                      resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+                    }
                   },
                   (cause) => {
                     clearTimeout(timer)
-                    resume(Effect.fail(
-                      timeout !== undefined && cause === timeout
-                        ? RequestTimeout.error(request, timeout.message)
-                        : new HttpClientError.RequestError({ request, reason: "Transport", cause })
-                    ))
+                    if (settled) return
+                    settled = true
+                    resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
                   }
                 )
                 return Effect.sync(() => {
+                  settled = true
                   clearTimeout(timer)
                   controller.abort()
                 })

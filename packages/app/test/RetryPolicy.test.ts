@@ -13,12 +13,14 @@ import {
   Either,
   Exit,
   Fiber,
+  FiberRef,
   Option,
   Random,
   Redacted,
   Schedule,
   TestClock
 } from "effect"
+import * as RequestTimeout from "../src/RequestTimeout.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -333,6 +335,35 @@ describe("RetryPolicy", () => {
   })
 
   describe("timeouts and the deadline", () => {
+    it.effect("the limit is handed to the transport; once the transport says it enforces it, the policy's timer stops", () =>
+      Effect.gen(function*() {
+        const handed: Array<number> = []
+        let calls = 0
+        // a transport that says it enforces the limit on its first request, then hangs without enforcing it
+        const transport = HttpClient.make((request) =>
+          Effect.flatMap(FiberRef.get(RequestTimeout.current), (limit) => {
+            calls++
+            if (Option.isNone(limit)) return Effect.die("no limit handed to the transport")
+            handed.push(limit.value.millis)
+            if (calls > 1) return Effect.never
+            limit.value.enforced()
+            return respond(request, ok())
+          })
+        )
+        const client = yield* IdentityClient.make({
+          apiKey: Redacted.make(KEY),
+          baseUrl: BASE_URL,
+          transformClient: RetryPolicy.transformClient({ ...defaults, timeout: Duration.seconds(2) })
+        }).pipe(Effect.provideService(HttpClient.HttpClient, transport))
+        yield* settle(client.retrieve("ext-1")).pipe(Effect.flatten)
+        const second = yield* Effect.fork(client.retrieve("ext-1"))
+        yield* TestClock.adjust(Duration.minutes(10))
+        // the policy trusts the transport: no timer of its own ended the hanging attempt
+        assert.isTrue(Option.isNone(yield* Fiber.poll(second)))
+        assert.deepStrictEqual(handed, [2000, 2000])
+        yield* Fiber.interrupt(second)
+      }))
+
     it.effect("an attempt that does not answer within the timeout is aborted and retried", () =>
       Effect.gen(function*() {
         const { attempts, make } = clientOver([{ hang: true }, ok()], { timeout: Duration.seconds(2) })

@@ -1,9 +1,10 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import { IdentityClient } from "@orq-effect/client"
-import { Cause, ConfigProvider, Effect, Layer, Option } from "effect"
+import { Cause, ConfigProvider, Effect, Fiber, Layer, Option } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
+import * as Net from "node:net"
 import * as IdentitiesLive from "../src/IdentitiesLive.js"
 import * as RequestTimeout from "../src/RequestTimeout.js"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
@@ -11,7 +12,7 @@ import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
 const IDENTITY = JSON.stringify({ _id: "identity_1", external_id: "ext-1", tags: [], metadata: {} })
 
 /** How a scripted server answers a request. */
-type Answer = "never" | "stall body" | { readonly after: number } | "at once"
+type Answer = "never" | "stall body" | { readonly after: number } | "at once" | "no content"
 
 /** A loopback server answering each request as `answer` says; counts requests, connections and aborted requests. */
 const server = (answer: Answer) =>
@@ -30,6 +31,11 @@ const server = (answer: Answer) =>
             if (!response.writableFinished) aborted++
           })
           if (answer === "never") return
+          if (answer === "no content") {
+            response.writeHead(204)
+            response.end()
+            return
+          }
           if (answer === "stall body") {
             response.writeHead(200, { "content-type": "application/json", "content-length": String(IDENTITY.length) })
             response.write(IDENTITY.slice(0, 10))
@@ -63,7 +69,27 @@ const server = (answer: Answer) =>
     (s) => Effect.sync(s.close)
   )
 
-const limit = (millis: number) => Option.some({ millis, description: `no answer within ${millis} millis` })
+/** A limit handed to the transport; counts how often the transport says it enforces it. */
+const limit = (millis: number, counter = { enforced: 0 }) =>
+  Option.some({
+    millis,
+    description: `no answer within ${millis} millis`,
+    enforced: () => {
+      counter.enforced++
+    }
+  })
+
+/** A TCP server on loopback that accepts connections and never says a word: a TLS handshake to it hangs. */
+const silent = Effect.acquireRelease(
+  Effect.async<Net.Server>((resume) => {
+    const tcp = Net.createServer(() => {})
+    tcp.listen(0, "127.0.0.1", () => resume(Effect.succeed(tcp)))
+  }),
+  (tcp) => Effect.sync(() => tcp.close())
+)
+
+/** How many timers keep the process alive. */
+const activeTimers = () => process.getActiveResourcesInfo().filter((resource) => resource === "Timeout").length
 
 /** The lean client, in the test's scope. */
 const lean = Effect.flatMap(
@@ -107,12 +133,73 @@ describe("UndiciHttpClient: the time limit of RequestTimeout.current", () => {
       assert.isTrue(Cause.isTimeoutException(error.cause))
     }).pipe(Effect.scoped))
 
-  it.live("without a limit a slow answer is awaited", () =>
+  it.live("the limit covers connecting: a TLS handshake that never ends fails at the limit, as a timeout", () =>
     Effect.gen(function*() {
-      const s = yield* server({ after: 150 })
+      const tcp = yield* silent
       const client = yield* lean
-      const text = yield* Effect.flatMap(client.get(`${s.url}/v2/identities/x`), (response) => response.text)
-      assert.strictEqual(text, IDENTITY)
+      const { port } = tcp.address() as AddressInfo
+      const started = Date.now()
+      const error = yield* failure(
+        Effect.locally(client.get(`https://127.0.0.1:${port}/v2/identities/x`), RequestTimeout.current, limit(200))
+      )
+      assert.isTrue(Cause.isTimeoutException(error.cause))
+      assert.isBelow(Date.now() - started, 2000)
+    }).pipe(Effect.scoped))
+
+  it.live("the transport says it enforces the limit, once per request", () =>
+    Effect.gen(function*() {
+      const s = yield* server("at once")
+      const client = yield* lean
+      const counter = { enforced: 0 }
+      yield* Effect.locally(
+        Effect.flatMap(client.get(`${s.url}/v2/identities/x`), (response) => response.text),
+        RequestTimeout.current,
+        limit(1000, counter)
+      )
+      assert.strictEqual(counter.enforced, 1)
+    }).pipe(Effect.scoped))
+
+  for (
+    const [name, millis] of [["without a limit", undefined], [
+      "with a limit past what a timer can wait",
+      2 ** 31
+    ]] as const
+  ) {
+    it.live(`${name} a slow answer is awaited`, () =>
+      Effect.gen(function*() {
+        const s = yield* server({ after: 150 })
+        const client = yield* lean
+        const get = Effect.flatMap(client.get(`${s.url}/v2/identities/x`), (response) => response.text)
+        const text = yield* millis === undefined ? get : Effect.locally(get, RequestTimeout.current, limit(millis))
+        assert.strictEqual(text, IDENTITY)
+      }).pipe(Effect.scoped))
+  }
+
+  it.live("an answer whose body is never read (a 204) leaves no timer keeping the process alive", () =>
+    Effect.gen(function*() {
+      const s = yield* server("no content")
+      const client = yield* lean
+      const before = activeTimers()
+      const response = yield* Effect.locally(
+        client.get(`${s.url}/v2/identities/x`),
+        RequestTimeout.current,
+        limit(5000)
+      )
+      assert.strictEqual(response.status, 204)
+      assert.strictEqual(activeTimers(), before)
+    }).pipe(Effect.scoped))
+
+  it.live("interrupting a body being read aborts the request", () =>
+    Effect.gen(function*() {
+      const s = yield* server("stall body")
+      const client = yield* lean
+      const reading = yield* Effect.fork(
+        Effect.flatMap(client.get(`${s.url}/v2/identities/x`), (response) => response.text)
+      )
+      yield* waitMillis(100)
+      yield* Fiber.interrupt(reading)
+      yield* waitMillis(50)
+      assert.strictEqual(s.aborted(), 1)
     }).pipe(Effect.scoped))
 
   it.live("after an answer read in time, its timer does no harm: the connection stays open and is reused", () =>
@@ -165,6 +252,7 @@ describe("IdentitiesLive over the lean transport: ORQ_TIMEOUT enforced by the tr
         // the first attempt and one retry, each aborted at its timeout
         assert.strictEqual(s.requests(), 2)
         assert.isAtLeast(took, 400)
+        assert.isBelow(took, 2000)
         yield* waitMillis(50)
         assert.strictEqual(s.aborted(), 2)
       }).pipe(Effect.scoped))
