@@ -1,9 +1,11 @@
 import * as Resource from "@effect/opentelemetry/Resource"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
-import { IdentityClient, IdentityStore } from "@orq-effect/client"
+import { IdentityClient, IdentityStore, layer as IdentityClientLayer } from "@orq-effect/client"
 import { ConfigProvider, Context, Duration, Effect, Layer, Option, Redacted, Stream } from "effect"
 import * as FakeOrq from "../src/FakeOrq.js"
 import * as IdentitiesLive from "../src/IdentitiesLive.js"
@@ -144,6 +146,43 @@ describe("Tracing.layer", () => {
       const on = yield* buildWith({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9" })
       assert.isTrue(on.installed)
       assert.notStrictEqual(on.tracer, before)
+    }))
+})
+
+describe("Tracing, a server quoting personal data", () => {
+  it.scoped("an error message echoing an email reaches the caller, not the span", () =>
+    Effect.gen(function*() {
+      const exporter = new InMemorySpanExporter()
+      const echoing = HttpClient.make((request) =>
+        Effect.succeed(HttpClientResponse.fromWeb(
+          request,
+          new Response(JSON.stringify({ message: `an identity with email ${EMAIL} (${NAME}) already exists` }), {
+            status: 409,
+            headers: { "content-type": "application/json", "x-request-id": "req_echo" }
+          })
+        ))
+      )
+      const client = IdentityClientLayer({ apiKey: Redacted.make(KEY), baseUrl: "https://api.orq.ai" }).pipe(
+        Layer.provide(Layer.succeed(HttpClient.HttpClient, echoing))
+      )
+      const { error, spans } = yield* Effect.flatMap(IdentityClient, (identities) =>
+        Effect.flip(identities.create(profile)))
+        .pipe(
+          Effect.map((error) => ({ error, spans: [...exporter.getFinishedSpans()] })),
+          Effect.provide(Layer.merge(client, Tracing.layerProcessor(new SimpleSpanProcessor(exporter))))
+        )
+      assert.strictEqual(error._tag, "Conflict")
+      assert.include(error.message, EMAIL)
+      const [create] = byName(spans, "IdentityClient.create")
+      assert.strictEqual(create?.status.code, 2)
+      assert.strictEqual(create?.status.message, "Conflict (request req_echo)")
+      assert.deepStrictEqual(
+        create?.events.map((event) =>
+          event.attributes?.["exception.type"]
+        ),
+        ["Conflict"]
+      )
+      assertNoSecrets(spans)
     }))
 })
 

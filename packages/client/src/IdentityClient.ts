@@ -217,6 +217,26 @@ const causeMessage = (cause: unknown): string =>
     : String(cause)
 
 /**
+ * What a span records of a failed call: the error's tag, its HTTP status (or transport failure reason) and request
+ * id, but not its message,
+ * which may quote the server's, and a server may quote personal data (an email in a 409, say). The caller still
+ * gets the error itself.
+ */
+class SpanFailure extends Error {
+  constructor(readonly error: IdentityError) {
+    const status = "status" in error && error.status !== undefined
+      ? ` ${error.status}`
+      : "reason" in error
+      ? ` ${error.reason}`
+      : ""
+    const requestId = "requestId" in error && error.requestId !== undefined ? ` (request ${error.requestId})` : ""
+    super(`${error._tag}${status}${requestId}`)
+    this.name = error._tag
+    this.stack = `${this.name}: ${this.message}`
+  }
+}
+
+/**
  * Every identity `list` yields for `params`, page after page, each page starting after the last `_id`. A page
  * whose last `_id` was already followed (a server ignoring `starting_after`) ends the stream with
  * `MalformedResponse` instead of looping forever.
@@ -404,13 +424,18 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
 
     const path = (id: string) => `/v2/identities/${encodeURIComponent(id)}`
 
-    const withSpan = (name: string, id?: string) =>
-      Effect.withSpan(`IdentityClient.${name}`, {
-        kind: "client",
-        // the call site would be this module, every time: not worth an Error per call
-        captureStackTrace: false,
-        attributes: id === undefined ? {} : { "orq.identity.id": id }
-      })
+    /** `effect` in the span `IdentityClient.<name>`; a failure is recorded on it as a {@link SpanFailure}. */
+    const withSpan = (name: string, id?: string) => <A>(effect: Effect.Effect<A, IdentityError>) =>
+      effect.pipe(
+        Effect.mapError((error) => new SpanFailure(error)),
+        Effect.withSpan(`IdentityClient.${name}`, {
+          kind: "client",
+          // the call site would be this module, every time: not worth an Error per call
+          captureStackTrace: false,
+          attributes: id === undefined ? {} : { "orq.identity.id": id }
+        }),
+        Effect.mapError((failure) => failure.error)
+      )
 
     const retrieve = (id: string, options?: RetrieveOptions) =>
       checkId(id).pipe(
