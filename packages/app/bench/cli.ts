@@ -3,12 +3,11 @@
  * (a temporary `ORQ_LOCAL_STATE`), median wall time of several runs, next to bare `node`, `node --import tsx`,
  * and the same CLI bundled into one ESM file by esbuild (what a published CLI would ship).
  */
-import * as esbuild from "esbuild"
 import { spawnSync } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fmt, here, median, table } from "./shared.js"
+import { bundle, fmt, here, median, table } from "./shared.js"
 
 const RUNS = 7
 
@@ -30,20 +29,7 @@ export const run = async (): Promise<void> => {
   delete env.OTEL_EXPORTER_OTLP_ENDPOINT
   delete env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
   const bundled = join(dir, "orq.mjs")
-  await esbuild.build({
-    entryPoints: [here("../src/bin.ts")],
-    outfile: bundled,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    minify: true,
-    logLevel: "error",
-    // CommonJS dependencies inside an ESM bundle still call require
-    banner: {
-      js: "import { createRequire as __orqRequire } from 'node:module'; const require = __orqRequire(import.meta.url);"
-    }
-  })
+  await bundle(here("../src/bin.ts"), bundled)
   const commands: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
     ["node -e 0", ["-e", "0"]],
     ["node --import tsx -e 0", ["--import", "tsx", "-e", "0"]],

@@ -1,6 +1,7 @@
 /**
  * Helpers shared by the bench sections: the fixed identity, statistics, formatting, and child processes.
  */
+import * as esbuild from "esbuild"
 import { fork } from "node:child_process"
 import { fileURLToPath } from "node:url"
 
@@ -59,8 +60,8 @@ export interface Child<A> {
 }
 
 /**
- * Starts `script` (a .ts file of this folder) under tsx with `args` and extra node `flags`; resolves once it sent
- * its first message.
+ * Starts `script` (a .ts file of this folder, run under tsx; or the path of a bundle, run as it is) with `args`
+ * and extra node `flags`; resolves once it sent its first message.
  */
 export const startChild = <A>(
   script: string,
@@ -68,8 +69,9 @@ export const startChild = <A>(
   flags: ReadonlyArray<string> = []
 ): Promise<Child<A>> =>
   new Promise((resolve, reject) => {
-    const child = fork(here(script), [...args], {
-      execArgv: ["--import", "tsx", ...flags],
+    const bundled = script.endsWith(".mjs")
+    const child = fork(bundled ? script : here(script), [...args], {
+      execArgv: bundled ? [...flags] : ["--import", "tsx", ...flags],
       stdio: ["ignore", "inherit", "inherit", "ipc"]
     })
     child.once("error", reject)
@@ -119,3 +121,21 @@ export const measurePromise = (f: () => Promise<unknown>, concurrency: number, m
     await Promise.all(Array.from({ length: concurrency }, worker))
     return count
   })
+
+/** Bundles `entry` (a .ts file) with esbuild into one minified ESM file at `outfile`, as a deployed Node app ships. */
+export const bundle = async (entry: string, outfile: string): Promise<void> => {
+  await esbuild.build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    minify: true,
+    logLevel: "error",
+    // CommonJS dependencies inside an ESM bundle still call require
+    banner: {
+      js: "import { createRequire as __orqRequire } from 'node:module'; const require = __orqRequire(import.meta.url);"
+    }
+  })
+}
