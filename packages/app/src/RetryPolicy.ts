@@ -210,17 +210,18 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
 
   /**
    * Attempts `send`, then, only if that fails with a `retryable` failure, goes on under the retry schedule until
-   * the deadline from `startedAt`. A call that succeeds at once pays for one attempt timeout and nothing more.
+   * `until` (epoch millis; by default the deadline from now). A call that succeeds at once pays for one
+   * attempt timeout and nothing more.
    */
   const retried = (
     request: HttpClientRequest.HttpClientRequest,
     send: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>,
     retryable: (error: HttpClientError.HttpClientError) => boolean,
-    startedAt: number,
+    until?: number,
     onFailure: (error: HttpClientError.HttpClientError) => Effect.Effect<void> = () => Effect.void
   ) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      const deadlineAt = startedAt + Duration.toMillis(deadline)
+      const deadlineAt = until ?? now + Duration.toMillis(deadline)
       const left = Duration.millis(Math.max(0, deadlineAt - now))
       const next = (limit: Duration.Duration) => Effect.tapError(attempt(request, send, limit), onFailure)
       return next(Duration.min(timeout, left)).pipe(
@@ -257,23 +258,24 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
   const create = (
     request: HttpClientRequest.HttpClientRequest,
     send: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>,
-    externalId: string,
-    startedAt: number
+    externalId: string
   ) =>
     Effect.gen(function*() {
+      // the lookup after a 409 shares the create's deadline
+      const deadlineAt = (yield* Clock.currentTimeMillis) + Duration.toMillis(deadline)
       const ambiguous = yield* Ref.make(false)
       const response = yield* retried(
         request,
         send,
         isTransient,
-        startedAt,
+        deadlineAt,
         (error) => isAmbiguous(error) ? Ref.set(ambiguous, true) : Effect.void
       )
       if (response.status !== 409 || !(yield* Ref.get(ambiguous))) return response
       yield* Effect.logDebug("orq: create answered 409 after an ambiguous attempt; fetching the identity")
       const path = `${CREATE_PATH}/${encodeURIComponent(externalId)}`
       const lookup = HttpClientRequest.get(`${request.url}/${encodeURIComponent(externalId)}`)
-      const existing = yield* retried(lookup, client.execute(HttpClientRequest.get(path)), isTransient, startedAt)
+      const existing = yield* retried(lookup, client.execute(HttpClientRequest.get(path)), isTransient, deadlineAt)
       // gone again since the 409: the conflict is the answer
       return existing.status === 200 ? existing : response
     })
@@ -281,16 +283,9 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
   return HttpClient.transform(
     client,
     (send, request) =>
-      Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
-        Option.match(createExternalId(request), {
-          onSome: (externalId) => create(request, send, externalId, startedAt),
-          onNone: () =>
-            retried(
-              request,
-              send,
-              IDEMPOTENT_METHODS.has(request.method) ? isTransient : certainlyNotApplied,
-              startedAt
-            )
-        }))
+      Option.match(createExternalId(request), {
+        onSome: (externalId) => create(request, send, externalId),
+        onNone: () => retried(request, send, IDEMPOTENT_METHODS.has(request.method) ? isTransient : certainlyNotApplied)
+      })
   )
 }
