@@ -12,6 +12,7 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import {
   CreateIdentity,
   type Identity,
+  IdentityId,
   IdentityPage,
   IdentityResponse,
   ListIdentities,
@@ -94,27 +95,17 @@ export interface Options {
 // input checks: refused before any I/O
 // ---------------------------------------------------------------------------------------------------------------------
 
-/** A UTF-16 surrogate not part of a pair: such a string has no UTF-8 form, so no URL. */
-const LONE_SURROGATE = /\p{Surrogate}/u
+const validateId = Schema.validateEither(IdentityId)
 
 /**
- * Checks an identity reference: a blank id, `.` / `..` (which URL resolution would swallow), or a string with a
- * lone surrogate (which cannot be percent-encoded) is refused.
+ * Checks an identity reference against `IdentityId`: a blank id, `.` / `..` (which URL resolution would swallow),
+ * or a string with a lone surrogate (which cannot be percent-encoded) is refused, as `field`.
  */
-export const checkId = (id: string, field = "id"): Effect.Effect<string, InvalidRequest> => {
-  if (typeof id !== "string" || id.trim().length === 0) {
-    return Effect.fail(new InvalidRequest({ field, message: `${field}: must not be empty or blank` }))
-  }
-  if (id === "." || id === "..") {
-    return Effect.fail(new InvalidRequest({ field, message: `${field}: '${id}' cannot be used as an identity id` }))
-  }
-  if (LONE_SURROGATE.test(id)) {
-    return Effect.fail(
-      new InvalidRequest({ field, message: `${field}: must be well-formed Unicode (it has a lone surrogate)` })
-    )
-  }
-  return Effect.succeed(id)
-}
+export const checkId = (id: string, field = "id"): Effect.Effect<string, InvalidRequest> =>
+  Either.match(validateId(id), {
+    onLeft: (error) => Effect.fail(refusedInput(error, field)),
+    onRight: Effect.succeed
+  })
 
 /**
  * Checks input against `schema`, synchronously (the input schemas have no effectful transformations), reporting

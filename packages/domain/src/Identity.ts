@@ -30,9 +30,13 @@ export const SearchTerm = UrlSafeString.pipe(
   Schema.annotations({ identifier: "SearchTerm" })
 )
 
-/** An identity reference: its `_id` or its `external_id`. Non-blank. */
+/**
+ * An identity reference: its `_id` or its `external_id`. Non-blank, and not `.` or `..` (as a path segment, URL
+ * resolution would swallow it).
+ */
 export const IdentityId = UrlSafeString.pipe(
   Schema.filter((s) => s.trim().length > 0 || "must not be empty or blank"),
+  Schema.filter((s) => (s !== "." && s !== "..") || `'${s}' cannot be used as an identity id`),
   Schema.annotations({ identifier: "IdentityId" })
 )
 

@@ -44,19 +44,19 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
 
 /**
  * The {@link InvalidRequest} for input refused before any request: one line per offending field, e.g.
- * `email: must be a valid email address`. Where a field fails several alternatives (a value or `null`), the
- * reason of the value is kept.
+ * `email: must be a valid email address`; a failure of the input as a whole is named `root`. Where a field fails
+ * several alternatives (a value or `null`), the reason of the value is kept.
  */
-export const refusedInput = (error: ParseResult.ParseError): InvalidRequest => {
+export const refusedInput = (error: ParseResult.ParseError, root = "input"): InvalidRequest => {
   const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
   // a nullable field that fails reports "Expected null" too: keep the reason of the value
   const relevant = issues.filter((issue) => !issue.message.startsWith("Expected null"))
   const lines = new Map<string, string>()
   for (const issue of relevant.length > 0 ? relevant : issues) {
-    const field = issue.path.length === 0 ? "input" : issue.path.join(".")
+    const field = issue.path.length === 0 ? root : issue.path.join(".")
     if (!lines.has(field)) lines.set(field, `${field}: ${issue.message}`)
   }
-  const first = [...lines.keys()][0] ?? "input"
+  const first = [...lines.keys()][0] ?? root
   return new InvalidRequest({ field: first.split(".")[0], message: [...lines.values()].join("; ") })
 }
 
