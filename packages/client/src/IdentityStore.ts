@@ -82,6 +82,19 @@ const matches = (identity: Identity, search: string | undefined, tags: ReadonlyA
   return tags === undefined || tags.length === 0 || tags.some((tag) => identity.tags.includes(tag))
 }
 
+/** The index of the first identity whose `_id` is above `id` (`strict`) or at least `id`: a binary search. */
+const firstAbove = (identities: ReadonlyArray<Identity>, id: string, strict: boolean): number => {
+  let low = 0
+  let high = identities.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    const at = identities[middle].id
+    if (at < id || (strict && at === id)) low = middle + 1
+    else high = middle
+  }
+  return low
+}
+
 /** A store holding `initial`, ordered by `_id` (identities created here get monotonic ULID ids). */
 export const make = (initial: Iterable<Identity> = [], options: StoreOptions = {}): Effect.Effect<IdentityStore> =>
   Effect.gen(function*() {
@@ -92,8 +105,11 @@ export const make = (initial: Iterable<Identity> = [], options: StoreOptions = {
     const writes = yield* Effect.makeSemaphore(1)
     const onChange = options.onChange ?? (() => Effect.void)
 
-    const find = (identities: ReadonlyArray<Identity>, id: string) =>
-      identities.find((identity) => identity.id === id) ?? identities.find((identity) => identity.externalId === id)
+    /** By `_id` (a binary search: the array is in `_id` order), else by `external_id`. */
+    const find = (identities: ReadonlyArray<Identity>, id: string) => {
+      const byId = identities[firstAbove(identities, id, false)]
+      return byId?.id === id ? byId : identities.find((identity) => identity.externalId === id)
+    }
 
     const notFound = (id: string) => new NotFound({ id, message: `identity ${id} not found` })
 
@@ -131,7 +147,7 @@ export const make = (initial: Iterable<Identity> = [], options: StoreOptions = {
               message: `an identity with external_id ${input.externalId} already exists`
             })
           }
-          const now = DateTime.unsafeMake(yield* Clock.currentTimeMillis)
+          const now = yield* DateTime.now
           const identity = new Identity({
             id: yield* nextId,
             externalId: input.externalId,
@@ -145,7 +161,9 @@ export const make = (initial: Iterable<Identity> = [], options: StoreOptions = {
             workspaceId: Option.none(),
             metrics: Option.none()
           })
-          return [identity, sorted([...identities, identity])] as const
+          // new ids are monotonic, but an initial store may hold ids above them: insert in order
+          const at = firstAbove(identities, identity.id, false)
+          return [identity, [...identities.slice(0, at), identity, ...identities.slice(at)]] as const
         })
       )
 
@@ -172,7 +190,7 @@ export const make = (initial: Iterable<Identity> = [], options: StoreOptions = {
             avatarUrl: text(patch.avatarUrl, current.avatarUrl),
             tags: patch.tags === undefined ? current.tags : patch.tags ?? [],
             metadata: patch.metadata === undefined ? current.metadata : patch.metadata ?? {},
-            updated: Option.some(DateTime.unsafeMake(yield* Clock.currentTimeMillis))
+            updated: Option.some(yield* DateTime.now)
           })
           return [updated, identities.map((identity) => (identity === current ? updated : identity))] as const
         })
@@ -185,19 +203,6 @@ export const make = (initial: Iterable<Identity> = [], options: StoreOptions = {
           ? Effect.fail(notFound(id))
           : Effect.succeed([undefined, identities.filter((identity) => identity !== current)] as const)
       })
-
-    /** The index of the first identity whose `_id` is above `id` (`strict`) or at least `id`: a binary search. */
-    const firstAbove = (identities: ReadonlyArray<Identity>, id: string, strict: boolean) => {
-      let low = 0
-      let high = identities.length
-      while (low < high) {
-        const middle = (low + high) >>> 1
-        const at = identities[middle].id
-        if (at < id || (strict && at === id)) low = middle + 1
-        else high = middle
-      }
-      return low
-    }
 
     /**
      * One page, walking from the cursor (found by binary search in the `_id` order) only as far as the page needs:
