@@ -280,23 +280,23 @@ export const SPAN_REDACTED_HEADERS: ReadonlyArray<string | RegExp> = [
 export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "")
-    const keyIsBlank = Redacted.value(options.apiKey).trim().length === 0
+    const key = Redacted.value(options.apiKey)
+    const keyIsBlank = key.trim().length === 0
     // checked once, never quoted: a key that cannot be a header value would fail every request, or worse, retry
     const keyProblem = keyIsBlank
       ? "must not be empty"
-      : /^[\x21-\x7e]+$/.test(Redacted.value(options.apiKey))
+      : /^[\x21-\x7e]+$/.test(key)
       ? undefined
       : "must be printable ASCII without spaces or line breaks (a trailing newline from a file?)"
     /**
      * Scrubs the API key from text the server or the transport produced (a server may echo the header). Keys
      * shorter than 8 characters (test stand-ins such as "k") are left alone: scrubbing them would garble text.
      */
-    const redact = (text: string): string =>
-      Redacted.value(options.apiKey).length < 8 ? text : text.replaceAll(Redacted.value(options.apiKey), "<redacted>")
-    /** The answer's headers, the key scrubbed from `x-request-id` (copied into every error). */
-    const scrubbed = (headers: Headers.Headers): Headers.Headers => {
+    const redact = (text: string): string => key.length < 8 ? text : text.replaceAll(key, "<redacted>")
+    /** The answer's `x-request-id`, the key scrubbed from it (it is copied into every error). */
+    const requestIdOf = (headers: Headers.Headers): string | undefined => {
       const requestId = headers["x-request-id"]
-      return requestId === undefined ? headers : Headers.set(headers, "x-request-id", redact(requestId))
+      return requestId === undefined ? undefined : redact(requestId)
     }
     const httpClient = (yield* HttpClient.HttpClient).pipe(
       HttpClient.mapRequest((request) =>
@@ -325,7 +325,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
               new MalformedResponse({
                 status: response.status,
                 message: `the ${response.status} answer is larger than ${MAX_RESPONSE_BYTES} bytes`,
-                requestId: scrubbed(response.headers)["x-request-id"]
+                requestId: requestIdOf(response.headers)
               })
             ),
           onSome: Effect.succeed
@@ -342,14 +342,18 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           Effect.orElseSucceed(readBody(response), () => ""),
           Clock.currentTimeMillis
         ),
-        ([body, nowMillis]) =>
-          Effect.fail(ErrorResponse.fromStatus({
+        ([body, nowMillis]) => {
+          const requestId = requestIdOf(response.headers)
+          return Effect.fail(ErrorResponse.fromStatus({
             status: response.status,
-            headers: scrubbed(response.headers),
+            headers: requestId === undefined
+              ? response.headers
+              : Headers.set(response.headers, "x-request-id", requestId),
             body: redact(body),
             subject,
             nowMillis
           }))
+        }
       )
 
     const fromHttpError = (
@@ -364,7 +368,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
               new MalformedResponse({
                 status: error.response.status,
                 message: `the ${error.response.status} answer could not be read`,
-                requestId: scrubbed(error.response.headers)["x-request-id"]
+                requestId: requestIdOf(error.response.headers)
               })
             )
         case "RequestError":
@@ -409,10 +413,6 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           )
         )
 
-    /** The body is already the schema's wire encoding: serialize it as it is. */
-    const jsonBody = (request: HttpClientRequest.HttpClientRequest, body: object) =>
-      HttpClientRequest.bodyText(request, JSON.stringify(body), "application/json")
-
     const path = (id: string) => `/v2/identities/${encodeURIComponent(id)}`
 
     /** `effect` in the span `IdentityClient.<name>`; a failure is recorded on it as a {@link SpanFailure}. */
@@ -444,7 +444,9 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
 
     const update = (id: string, patch: UpdateIdentity) =>
       Effect.zipRight(checkId(id), checkUpdate(patch)).pipe(
-        Effect.flatMap((body) => send(jsonBody(HttpClientRequest.patch(path(id)), body), { id })),
+        Effect.flatMap((body) =>
+          send(HttpClientRequest.bodyUnsafeJson(HttpClientRequest.patch(path(id)), body), { id })
+        ),
         Effect.flatMap((answer) => asIdentity(answer, redact)),
         withSpan("update", id)
       )
@@ -452,7 +454,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const create = (input: CreateIdentity) =>
       checkCreate(input).pipe(
         Effect.flatMap((body) =>
-          send(jsonBody(HttpClientRequest.post("/v2/identities"), body), {
+          send(HttpClientRequest.bodyUnsafeJson(HttpClientRequest.post("/v2/identities"), body), {
             externalId: input.externalId
           })
         ),
