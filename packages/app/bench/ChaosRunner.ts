@@ -17,7 +17,7 @@ import type { ServeError } from "@effect/platform/HttpServerError"
 import { IdentityStore } from "@orq-effect/client"
 import * as IdentityClient from "@orq-effect/client/IdentityClient"
 import type { CreateIdentity, Identity, IdentityPage, UpdateIdentity } from "@orq-effect/domain/Identity"
-import { IdentityError, IdentityErrorTags } from "@orq-effect/domain/IdentityError"
+import { type IdentityError, IdentityErrorTags, isIdentityError } from "@orq-effect/domain/IdentityError"
 import {
   Cause,
   Clock,
@@ -31,7 +31,6 @@ import {
   Random,
   Redacted,
   Ref,
-  Schema,
   type Scope
 } from "effect"
 import * as FakeOrqChaos from "../src/FakeOrqChaos.js"
@@ -207,8 +206,6 @@ type Answer =
   | { readonly identity: Identity }
   | { readonly page: IdentityPage }
   | { readonly deleted: true }
-
-const isIdentityError = Schema.is(IdentityError)
 
 /** The kind of operation the current fiber runs, to tell a create's lookup from a retrieve. */
 const currentKind = FiberRef.unsafeMake<Kind | undefined>(undefined)

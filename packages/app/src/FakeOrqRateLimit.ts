@@ -24,7 +24,7 @@ import * as FakeOrq from "./FakeOrq.js"
 export interface RateLimitOptions {
   /** Tokens added per second. */
   readonly rate: number
-  /** The bucket's capacity, full at start. Defaults to `rate`. */
+  /** The bucket's capacity, full at start. Defaults to `rate` rounded up, at least 1. */
   readonly burst?: number | undefined
   /** Send `retry-after-ms` with the exact wait next to `Retry-After`. Defaults to `true`. */
   readonly retryAfterMs?: boolean | undefined
@@ -57,7 +57,8 @@ export interface Bucket {
 export const makeBucket = (options: RateLimitOptions): Effect.Effect<Bucket> =>
   Effect.gen(function*() {
     const rate = options.rate
-    const capacity = options.burst ?? options.rate
+    // by default a second's worth, and never less than one request
+    const capacity = options.burst ?? Math.max(1, Math.ceil(options.rate))
     if (!(rate > 0) || !(capacity >= 1)) return yield* Effect.dieMessage("FakeOrqRateLimit: rate > 0, burst >= 1")
     const state = yield* Ref.make({ tokens: capacity, at: yield* Clock.currentTimeMillis })
     const stats = yield* Ref.make<Stats>({ allowed: 0, limited: 0 })

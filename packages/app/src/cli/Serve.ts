@@ -76,7 +76,7 @@ export const command = Command.make("serve", {
         onNone: () => FakeOrq.start(server),
         onSome: (rate) =>
           Effect.map(
-            FakeOrqRateLimit.start({ ...server, rateLimit: { rate, burst: Math.max(1, Math.ceil(rate)) } }),
+            FakeOrqRateLimit.start({ ...server, rateLimit: { rate } }),
             (started) => started.url
           )
       })
