@@ -30,7 +30,7 @@ export const fromConfigUndici = (config: OrqConfig.OrqConfig): Layer.Layer<Ident
 export const layerConfig: Layer.Layer<IdentityClient, ConfigError.ConfigError, HttpClient.HttpClient> = Layer
   .unwrapEffect(Effect.map(OrqConfig.OrqConfig, fromConfig))
 
-/** The client configured from the environment, over the lean undici transport ({@link fromConfigUndici}). */
-export const IdentitiesLive: Layer.Layer<IdentityClient, ConfigError.ConfigError> = Layer.unwrapEffect(
-  Effect.map(OrqConfig.OrqConfig, fromConfigUndici)
+/** The client configured from the environment, over the lean undici transport. */
+export const IdentitiesLive: Layer.Layer<IdentityClient, ConfigError.ConfigError> = layerConfig.pipe(
+  Layer.provide(UndiciHttpClient.layer)
 )
