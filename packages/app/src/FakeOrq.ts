@@ -107,7 +107,7 @@ export const makeApp = (options: Options) => {
         )
       )
       if (read.size > maxBodyBytes) return yield* Effect.fail(tooLarge)
-      const text = new TextDecoder().decode(Buffer.concat(read.chunks))
+      const text = Buffer.concat(read.chunks).toString("utf8")
       let value: unknown
       try {
         value = JSON.parse(text)
@@ -234,11 +234,10 @@ export const makeApp = (options: Options) => {
     )
   )
 
-  const authorized = Effect.gen(function*() {
-    if (options.apiKey === undefined) return true
-    const request = yield* HttpServerRequest.HttpServerRequest
-    return request.headers.authorization === `Bearer ${Redacted.value(options.apiKey)}`
-  })
+  const expected = options.apiKey === undefined ? undefined : `Bearer ${Redacted.value(options.apiKey)}`
+  const authorized = expected === undefined
+    ? Effect.succeed(true)
+    : Effect.map(HttpServerRequest.HttpServerRequest, (request) => request.headers.authorization === expected)
 
   const answer = Effect.gen(function*() {
     if (!(yield* authorized)) return json(401, { error: "Unauthorized: a valid API key is required" })
@@ -273,9 +272,6 @@ export const layerApp = <E, R>(app: HttpApp.Default<E, R>, listen: Listen = {}) 
       NodeHttpServer.layer(createServer, { host: listen.host ?? "127.0.0.1", port: listen.port ?? 0 })
     )
   )
-
-/** FakeOrq on a Node HTTP server. */
-export const layer = (options: Options & Listen) => layerApp(makeApp(options), options)
 
 /** The base URL of the server in context, e.g. `http://127.0.0.1:41234`. */
 export const url = HttpServer.addressWith((address) =>
