@@ -11,19 +11,9 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import { IdentityStore } from "@orq-effect/client"
 import { Identity } from "@orq-effect/domain/Identity"
-import {
-  Clock,
-  Console,
-  DateTime,
-  Duration,
-  Effect,
-  Option,
-  ParseResult,
-  Random,
-  Schedule,
-  Schema,
-  type Scope
-} from "effect"
+import { decodeFailureReason } from "@orq-effect/domain/IdentityError"
+import type { ParseResult } from "effect"
+import { Clock, Console, DateTime, Duration, Effect, Option, Random, Schedule, Schema, type Scope } from "effect"
 
 /** Where the state lives when `ORQ_LOCAL_STATE` is not set, relative to the current directory. */
 export const DEFAULT_PATH = ".orq-local.json"
@@ -70,18 +60,14 @@ const io = (path: string, what: string) => (error: { readonly message: string })
   new LocalStateError({ path, reason: "Io", message: `${path}: could not ${what}: ${error.message}` })
 
 /** A decode failure, naming paths in the file, never values (the file holds emails and names). */
-const corrupt = (path: string, error: ParseResult.ParseError) => {
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(error).slice(0, 3).map((issue) =>
-    `${issue.path.length > 0 ? `${issue.path.join(".")}: ` : ""}${issue.message.replace(/, actual [\s\S]*$/, "")}`
-  )
-  return new LocalStateError({
+const corrupt = (path: string, error: ParseResult.ParseError) =>
+  new LocalStateError({
     path,
     reason: "Corrupt",
     message: `${path} is not a valid orq local state file (${
-      issues.join("; ").slice(0, 300)
+      decodeFailureReason(error)
     }); fix it, or move it away to start again from the example identity`
   })
-}
 
 /** The identities saved at `path`, or `None` when there is no file yet. */
 export const load = (

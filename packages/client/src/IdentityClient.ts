@@ -19,6 +19,7 @@ import {
   UpdateIdentity
 } from "@orq-effect/domain/Identity"
 import {
+  decodeFailureReason,
   type IdentityError,
   InvalidRequest,
   MalformedResponse,
@@ -37,7 +38,7 @@ import { identity } from "effect/Function"
 import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
+import type * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -152,16 +153,6 @@ export const checkList = (params: ListIdentities) =>
 const decodeIdentity = Schema.decodeUnknownEither(IdentityResponse)
 const decodePage = Schema.decodeUnknownEither(IdentityPage)
 
-/** A short reason a body did not decode, naming paths, never values (bodies may hold PII). */
-const reasonOf = (error: ParseResult.ParseError): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
-    .slice(0, 3)
-    .map((issue) => {
-      const at = issue.path.length > 0 ? `${issue.path.join(".")}: ` : ""
-      return at + issue.message.replace(/, actual [\s\S]*$/, "").slice(0, 120)
-    })
-    .join("; ")
-
 interface Answer {
   readonly status: number
   readonly headers: HttpClientResponse.HttpClientResponse["headers"]
@@ -194,7 +185,7 @@ const decodeWith = <A>(
   const decoded = decode(json)
   return Either.isRight(decoded)
     ? Effect.succeed(decoded.right)
-    : Effect.fail(malformed(redact(reasonOf(decoded.left))))
+    : Effect.fail(malformed(redact(decodeFailureReason(decoded.left))))
 }
 
 const asIdentity = decodeWith(decodeIdentity, "an identity")

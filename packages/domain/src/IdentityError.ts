@@ -129,3 +129,16 @@ export const IdentityErrorTags: ReadonlyArray<IdentityError["_tag"]> = IdentityE
 
 /** Whether `u` is an {@link IdentityError} (of any tag). */
 export const isIdentityError: (u: unknown) => u is IdentityError = Schema.is(IdentityError)
+
+/**
+ * A short reason a value did not decode: its first three issues, each naming its path and never the value (the
+ * parser's "actual …" part may quote personal data or a secret).
+ */
+export const decodeFailureReason = (error: ParseResult.ParseError): string =>
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    .slice(0, 3)
+    .map((issue) => {
+      const at = issue.path.length > 0 ? `${issue.path.join(".")}: ` : ""
+      return at + issue.message.replace(/, actual [\s\S]*$/, "").slice(0, 120)
+    })
+    .join("; ")
