@@ -10,20 +10,11 @@ import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import type * as Resource from "@effect/opentelemetry/Resource"
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
 import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
-import { Config, type ConfigError, Effect, Layer, Option } from "effect"
+import { type ConfigError, Effect, Layer, Option } from "effect"
+import * as TracingEndpoint from "./TracingEndpoint.js"
 
 /** The `service.name` of every span. */
 export const SERVICE_NAME = "orq"
-
-/** Where to send traces: the per-signal endpoint as it is, else `/v1/traces` under the base endpoint. */
-export const endpoint: Config.Config<Option.Option<string>> = Config.all({
-  traces: Config.option(Config.nonEmptyString("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")),
-  base: Config.option(Config.nonEmptyString("OTEL_EXPORTER_OTLP_ENDPOINT"))
-}).pipe(
-  Config.map(({ base, traces }) =>
-    Option.orElse(traces, () => Option.map(base, (url) => `${url.trim().replace(/\/+$/, "")}/v1/traces`))
-  )
-)
 
 /** The OpenTelemetry tracer of service `orq` over the given span processors (e.g. an in-memory one in tests). */
 export const layerProcessor = (
@@ -42,5 +33,5 @@ export const layerOtlp = (url: string): Layer.Layer<Resource.Resource> =>
  * (Effect's spans stay in process and nothing is printed).
  */
 export const layer: Layer.Layer<never, ConfigError.ConfigError> = Layer.unwrapEffect(
-  Effect.map(endpoint, Option.match({ onNone: () => Layer.empty, onSome: layerOtlp }))
+  Effect.map(TracingEndpoint.endpoint, Option.match({ onNone: () => Layer.empty, onSome: layerOtlp }))
 )

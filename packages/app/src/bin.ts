@@ -6,23 +6,21 @@
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Config, Effect, Layer, Option, Ref } from "effect"
+import { Effect, Layer, Option, Ref } from "effect"
 import * as Cli from "./Cli.js"
 import * as ExitCode from "./cli/ExitCode.js"
+import * as TracingEndpoint from "./TracingEndpoint.js"
 
 /**
- * `Tracing.layer` (OTLP export) when an OTLP endpoint is set. The OpenTelemetry SDK is only loaded then: a
- * command that does not trace does not pay for it at start-up.
+ * OTLP export of the spans when an endpoint is set (as `Tracing.layer`). The OpenTelemetry SDK is only loaded
+ * then: a command that does not trace does not pay for it at start-up.
  */
 const tracing = Layer.unwrapEffect(
   Effect.gen(function*() {
-    const endpoints = yield* Config.all([
-      Config.option(Config.nonEmptyString("OTEL_EXPORTER_OTLP_ENDPOINT")),
-      Config.option(Config.nonEmptyString("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
-    ])
-    if (!endpoints.some(Option.isSome)) return Layer.empty
+    const url = yield* TracingEndpoint.endpoint
+    if (Option.isNone(url)) return Layer.empty
     const Tracing = yield* Effect.promise(() => import("./Tracing.js"))
-    return Tracing.layer
+    return Tracing.layerOtlp(url.value)
   })
 )
 

@@ -11,6 +11,7 @@ import * as FakeOrq from "../src/FakeOrq.js"
 import * as IdentitiesLive from "../src/IdentitiesLive.js"
 import type * as OrqConfig from "../src/OrqConfig.js"
 import * as Tracing from "../src/Tracing.js"
+import * as TracingEndpoint from "../src/TracingEndpoint.js"
 
 // PII and a secret that must never reach a span
 const KEY = "sk-canary-4f1c9e0b7a2d"
@@ -120,7 +121,7 @@ describe("Tracing.layer", () => {
   it.effect("the endpoint: per-signal as given, else /v1/traces under the base, else none", () =>
     Effect.gen(function*() {
       const read = (env: Record<string, string>) =>
-        Effect.withConfigProvider(Tracing.endpoint, ConfigProvider.fromMap(new Map(Object.entries(env))))
+        Effect.withConfigProvider(TracingEndpoint.endpoint, ConfigProvider.fromMap(new Map(Object.entries(env))))
       assert.deepStrictEqual(yield* read({}), Option.none())
       assert.deepStrictEqual(yield* read({ OTEL_EXPORTER_OTLP_ENDPOINT: "" }), Option.none())
       assert.deepStrictEqual(
