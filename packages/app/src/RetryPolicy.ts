@@ -146,14 +146,21 @@ const readFully = (
           : `the connection broke while reading the ${response.status} answer`
       }))
 
+const utf8 = new TextDecoder()
 const CreateBody = Schema.parseJson(Schema.Struct({ external_id: Schema.String }))
 const decodeCreateBody = Schema.decodeUnknownOption(CreateBody)
 
 /** The `external_id` of a create request, when `request` is one. */
 export const createExternalId = (request: HttpClientRequest.HttpClientRequest): Option.Option<string> => {
   if (request.method !== "POST" || request.body._tag !== "Uint8Array") return Option.none()
-  if (!URL.canParse(request.url) || !new URL(request.url).pathname.endsWith(CREATE_PATH)) return Option.none()
-  return Option.map(decodeCreateBody(new TextDecoder().decode(request.body.body)), (body) => body.external_id)
+  let path: string
+  try {
+    path = new URL(request.url).pathname
+  } catch {
+    return Option.none()
+  }
+  if (!path.endsWith(CREATE_PATH)) return Option.none()
+  return Option.map(decodeCreateBody(utf8.decode(request.body.body)), (body) => body.external_id)
 }
 
 /** The policy as a `transformClient` hook for `IdentityClient.make`. */
@@ -169,6 +176,8 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
   const enforced = () => {
     transportEnforces = true
   }
+  /** The usual limit handed to the transport: the whole attempt timeout. */
+  const attemptTimeout = Option.some({ millis: Duration.toMillis(timeout), description: timeoutMessage, enforced })
 
   /**
    * `effect` within `limit`: the limit is handed to the transport, and until the transport has said it enforces
@@ -183,7 +192,7 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
     const handed = Effect.locally(
       effect,
       RequestTimeout.current,
-      Option.some({ millis: Duration.toMillis(limit), description, enforced })
+      limit === timeout ? attemptTimeout : Option.some({ millis: Duration.toMillis(limit), description, enforced })
     )
     return transportEnforces
       ? handed
