@@ -269,26 +269,20 @@ export const upsertOne = (
         Effect.retry({ times: retries, while: isRateLimited })
       )
     const externalId = input.externalId
+    /** An outcome with the requests and 429s counted so far. */
+    const counted = <A>(f: (counts: { readonly requests: number; readonly rateLimited: number }) => A) =>
+      Effect.map(Ref.get(counts), f)
     // bad input is refused here, before it takes a slot
-    const outcome = yield* checkCreate(input).pipe(
+    return yield* checkCreate(input).pipe(
       Effect.zipRight(call(client.create(input))),
-      Effect.map((identity) => ({ _tag: "Created" as const, identity })),
+      Effect.flatMap((identity) => counted((c) => Outcome.Created({ externalId, identity, ...c }))),
       Effect.catchTag("Conflict", () =>
-        Effect.map(call(client.update(externalId, toUpdate(input))), (identity) => ({
-          _tag: "Updated" as const,
-          identity
-        }))),
-      Effect.catchAll((error) => Effect.succeed({ _tag: "Failed" as const, error }))
+        Effect.flatMap(
+          call(client.update(externalId, toUpdate(input))),
+          (identity) => counted((c) => Outcome.Updated({ externalId, identity, ...c }))
+        )),
+      Effect.catchAll((error) => counted((c) => Outcome.Failed({ externalId, error, ...c })))
     )
-    const { rateLimited, requests } = yield* Ref.get(counts)
-    switch (outcome._tag) {
-      case "Created":
-        return Outcome.Created({ externalId, identity: outcome.identity, requests, rateLimited })
-      case "Updated":
-        return Outcome.Updated({ externalId, identity: outcome.identity, requests, rateLimited })
-      case "Failed":
-        return Outcome.Failed({ externalId, error: outcome.error, requests, rateLimited })
-    }
   })
 
 /**
