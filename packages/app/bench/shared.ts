@@ -4,6 +4,7 @@
 import * as esbuild from "esbuild"
 import { fork } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import { nodeBundle } from "../scripts/bundle.mjs"
 
 /** The identity the throughput server answers with: the seed generation's wire shape, valid for every client. */
 export const IDENTITY = {
@@ -122,20 +123,7 @@ export const measurePromise = (f: () => Promise<unknown>, concurrency: number, m
     return count
   })
 
-/** Bundles `entry` (a .ts file) with esbuild into one minified ESM file at `outfile`, as a deployed Node app ships. */
+/** Bundles `entry` (a .ts file) into one ESM file at `outfile`, as `pnpm orq` does (`scripts/bundle.mjs`). */
 export const bundle = async (entry: string, outfile: string): Promise<void> => {
-  await esbuild.build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    minify: true,
-    logLevel: "error",
-    // CommonJS dependencies inside an ESM bundle still call require
-    banner: {
-      js: "import { createRequire as __orqRequire } from 'node:module'; const require = __orqRequire(import.meta.url);"
-    }
-  })
+  await esbuild.build({ ...nodeBundle, entryPoints: [entry], outfile })
 }

@@ -5,43 +5,33 @@ import * as esbuild from "esbuild"
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
+import { nodeBundle } from "./bundle.mjs"
 
 const root = fileURLToPath(new URL("../../..", import.meta.url))
 const entry = join(root, "packages/app/src/bin.ts")
 const bundle = join(root, "node_modules/.cache/orq/orq.mjs")
 
-/** The newest modification time among the sources, their manifests and the lockfile. */
+/** The newest modification time among the sources, their manifests, the lockfile and the build scripts. */
 const newestSource = () => {
   let newest = statSync(join(root, "pnpm-lock.yaml")).mtimeMs
   const walk = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name)
       if (entry.isDirectory()) walk(path)
-      else if (entry.name.endsWith(".ts")) newest = Math.max(newest, statSync(path).mtimeMs)
+      else if (/\.m?[jt]s$/.test(entry.name)) newest = Math.max(newest, statSync(path).mtimeMs)
     }
   }
   for (const pkg of ["domain", "client", "app"]) {
     walk(join(root, "packages", pkg, "src"))
     newest = Math.max(newest, statSync(join(root, "packages", pkg, "package.json")).mtimeMs)
   }
+  // the build itself (this script and its esbuild options) counts too
+  walk(join(root, "packages/app/scripts"))
   return newest
 }
 
 if (!existsSync(bundle) || statSync(bundle).mtimeMs < newestSource()) {
-  const result = await esbuild.build({
-    entryPoints: [entry],
-    bundle: true,
-    write: false,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    logLevel: "error",
-    outfile: bundle,
-    // CommonJS dependencies inside an ESM bundle still call require
-    banner: {
-      js: "import { createRequire as __orqRequire } from 'node:module'; const require = __orqRequire(import.meta.url);"
-    }
-  })
+  const result = await esbuild.build({ ...nodeBundle, entryPoints: [entry], write: false, outfile: bundle })
   mkdirSync(dirname(bundle), { recursive: true })
   // written aside then renamed: a concurrent `pnpm orq` never imports half a file
   const temp = `${bundle}.${process.pid}.tmp`
