@@ -71,8 +71,7 @@ export const metadata = Options.text("metadata").pipe(
 /** `--tag T`, repeatable. */
 export const tags = Options.text("tag").pipe(
   Options.withPseudoName("T"),
-  Options.repeated,
-  Options.withDefault<ReadonlyArray<string>>([])
+  Options.repeated
 )
 
 /** `--display-name S`. */
