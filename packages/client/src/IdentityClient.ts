@@ -406,18 +406,30 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
 
     const path = (id: string) => `/v2/identities/${encodeURIComponent(id)}`
 
-    /** `effect` in the span `IdentityClient.<name>`; a failure is recorded on it as a {@link SpanFailure}. */
+    /**
+     * `effect` in the span `IdentityClient.<name>`; a failure is recorded on it as a {@link SpanFailure}. The span
+     * ends with `void` rather than the result: Effect's default tracer keeps an ended span's exit, and a span that
+     * V8 has moved to old space would keep the result (a whole page, when streaming) from being collected young.
+     */
     const withSpan = (name: string, id?: string) => <A>(effect: Effect.Effect<A, IdentityError>) =>
-      effect.pipe(
-        Effect.mapError((error) => new SpanFailure(error)),
-        Effect.withSpan(`IdentityClient.${name}`, {
-          kind: "client",
-          // the call site would be this module, every time: not worth an Error per call
-          captureStackTrace: false,
-          attributes: id === undefined ? {} : { "orq.identity.id": id }
-        }),
-        Effect.mapError((failure) => failure.error)
-      )
+      Effect.suspend(() => {
+        let result: A
+        return effect.pipe(
+          Effect.mapBoth({
+            onFailure: (error) => new SpanFailure(error),
+            onSuccess: (value) => {
+              result = value
+            }
+          }),
+          Effect.withSpan(`IdentityClient.${name}`, {
+            kind: "client",
+            // the call site would be this module, every time: not worth an Error per call
+            captureStackTrace: false,
+            attributes: id === undefined ? {} : { "orq.identity.id": id }
+          }),
+          Effect.mapBoth({ onFailure: (failure) => failure.error, onSuccess: () => result })
+        )
+      })
 
     const retrieve = (id: string, options?: RetrieveOptions) =>
       checkId(id).pipe(

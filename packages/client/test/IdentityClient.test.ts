@@ -1001,4 +1001,20 @@ describe("spans", () => {
       // requests without a search keep their HTTP span
       assert.isTrue(spans.some((span) => span.name === "http.client PATCH"))
     }))
+
+  it.effect("an ended span keeps no answer: a page streamed is not held by its span until the span is collected", () =>
+    Effect.gen(function*() {
+      const { client } = yield* setup((sent) =>
+        sent.url.pathname === "/v2/identities"
+          ? json(200, { object: "list", data: [seed("id_1")], has_more: false })(sent)
+          : json(200, seed("id_1"))(sent)
+      )
+      const spans = yield* traced(Effect.all([client.list(), client.retrieve("id_1")]))
+      const operations = spans.filter((span) => span.name.startsWith("IdentityClient."))
+      assert.deepStrictEqual(operations.map((span) => span.name), ["IdentityClient.list", "IdentityClient.retrieve"])
+      for (const span of operations) {
+        assert.strictEqual(span.status._tag, "Ended")
+        if (span.status._tag === "Ended") assert.deepStrictEqual(span.status.exit, Exit.void)
+      }
+    }))
 })
