@@ -1,13 +1,16 @@
 /**
- * A lean `HttpClient` straight over an undici `Dispatcher`: one `dispatcher.request` per call, the answer's
- * headers converted once, its body read with undici's own `text()`. Compared with `NodeHttpClient.layerUndici`:
+ * A lean `HttpClient` straight over an undici `Dispatcher`: one `dispatcher.dispatch` per call, with a handler that
+ * keeps the answer's chunks as they arrive, instead of undici's `request` and its Node `Readable` body. Compared
+ * with `NodeHttpClient.layerUndici`:
  *
  * - it enforces {@link RequestTimeout.current} itself: a timer armed with the request aborts it, or its body
  *   still being read, and the call fails with a timeout (no fiber is forked for it);
  * - the HTTP span records method, server, port, path, scheme and status, but neither the query string (it may
  *   carry a search term) nor headers; `traceparent` is sent as by the platform client;
- * - interruption aborts the request; an answer whose body is never read is released when the response object
- *   is garbage-collected, as in the platform client.
+ * - a body is buffered as it arrives up to {@link HIGH_WATER_MARK} bytes, then the connection waits for a reader
+ *   (`text`, `json` and `arrayBuffer` take it whole; `stream` takes it chunk by chunk, with backpressure);
+ * - interruption aborts the request, as does interrupting a body read; an answer whose body is never read is
+ *   released when the response object is garbage-collected, as in the platform client.
  *
  * The transport of `IdentitiesLive`: it passes the same behaviour and fault-injection suites as the platform's.
  *
@@ -25,27 +28,127 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as IncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
 import * as UrlParams from "@effect/platform/UrlParams"
-import { Cause, Effect, Either, FiberRef, Inspectable, Layer, Option, type Stream } from "effect"
+import { Cause, Chunk, Effect, Either, FiberRef, Inspectable, Layer, Option, Stream } from "effect"
 import * as RequestTimeout from "./RequestTimeout.js"
 
-const released = new FinalizationRegistry<Undici.Dispatcher.ResponseData["body"]>((body) => {
-  body.destroy()
+/**
+ * Bytes an answer may buffer before its connection waits for a reader (as undici's own `request` does). An answer
+ * that declares a length up to this is handed over once its whole body has arrived.
+ */
+export const HIGH_WATER_MARK = 64 * 1024
+
+/**
+ * The body of one answer as the dispatch handler receives it: chunks kept until read; past
+ * {@link HIGH_WATER_MARK} bytes the connection is paused, unless a reader wants the whole body.
+ */
+class Body {
+  private chunks: Array<Buffer> = []
+  private size = 0
+  done = false
+  private failure: unknown = undefined
+  private waiters: Array<() => void> = []
+
+  /** `whole`: the body is wanted whole (it is never paused for lack of a reader). */
+  constructor(private readonly controller: Undici.Dispatcher.DispatchController, private whole: boolean) {}
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk)
+    this.size += chunk.length
+    if (!this.whole && this.size >= HIGH_WATER_MARK) this.controller.pause()
+    this.wake()
+  }
+
+  end(failure?: unknown): void {
+    this.done = true
+    this.failure = failure
+    released.unregister(this)
+    this.wake()
+  }
+
+  /** Ends the request unless its body has already arrived (an answer dropped unread, or a read interrupted). */
+  abort(): void {
+    if (!this.done) this.controller.abort(new Error("the answer's body was abandoned"))
+  }
+
+  private wake(): void {
+    const waiters = this.waiters
+    if (waiters.length === 0) return
+    this.waiters = []
+    for (const waiter of waiters) waiter()
+  }
+
+  /** `read` once `ready` holds, waiting for the handler until then; interrupting the wait aborts the request. */
+  private when<A, E>(ready: (body: Body) => boolean, read: (body: Body) => Effect.Effect<A, E>): Effect.Effect<A, E> {
+    if (ready(this)) return read(this)
+    return Effect.async<A, E>((resume) => {
+      const check = () => {
+        if (ready(this)) resume(read(this))
+        else this.waiters.push(check)
+      }
+      check()
+      return Effect.sync(() => this.abort())
+    })
+  }
+
+  private static ended(body: Body): boolean {
+    return body.done
+  }
+
+  private static result(body: Body): Effect.Effect<Buffer, unknown> {
+    if (body.failure !== undefined) return Effect.fail(body.failure)
+    if (body.chunks.length !== 1) body.chunks = [Buffer.concat(body.chunks, body.size)]
+    return Effect.succeed(body.chunks[0])
+  }
+
+  /** The whole body, once it has all arrived: the connection is no longer paused for it. */
+  bytes(): Effect.Effect<Buffer, unknown> {
+    if (!this.whole) {
+      this.whole = true
+      if (this.controller.paused) this.controller.resume()
+    }
+    return this.when(Body.ended, Body.result)
+  }
+
+  private static received(body: Body): boolean {
+    return body.done || body.chunks.length > 0
+  }
+
+  private static take(body: Body): Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<unknown>> {
+    if (body.chunks.length === 0) {
+      return Effect.fail(body.failure === undefined ? Option.none() : Option.some(body.failure))
+    }
+    const chunks = Chunk.unsafeFromArray<Uint8Array>(body.chunks)
+    body.chunks = []
+    body.size = 0
+    if (body.controller.paused) body.controller.resume()
+    return Effect.succeed(chunks)
+  }
+
+  /** The chunks received since the last call, waiting for one if there are none; `None` at the end. */
+  next(): Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<unknown>> {
+    return this.when(Body.received, Body.take)
+  }
+}
+
+/** Aborts the request of an answer dropped before its body arrived. */
+const released = new FinalizationRegistry<Body>((body) => {
+  body.abort()
 })
 
 class Response extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
   readonly [IncomingMessage.TypeId]: IncomingMessage.TypeId = IncomingMessage.TypeId
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
-  readonly status: number
   readonly headers: Headers.Headers
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
-    private readonly source: Undici.Dispatcher.ResponseData
+    readonly status: number,
+    private readonly rawHeaders: Undici.Dispatcher.ResponseData["headers"],
+    private readonly body: Body
   ) {
     super()
-    this.status = source.statusCode
-    this.headers = Headers.fromInput(source.headers)
-    source.body.on("error", () => {})
-    released.register(this, source.body, this)
+    this.headers = Headers.fromInput(rawHeaders)
+    // a body still arriving may pause the connection: it is released if the answer is dropped unread
+    if (!body.done) released.register(this, body, body)
   }
 
   get statusText() {
@@ -57,7 +160,7 @@ class Response extends Inspectable.Class implements HttpClientResponse.HttpClien
   }
 
   get cookies(): Cookies.Cookies {
-    const header = this.source.headers["set-cookie"]
+    const header = this.rawHeaders["set-cookie"]
     return header === undefined ? Cookies.empty : Cookies.fromSetCookie(Array.isArray(header) ? header : [header])
   }
 
@@ -65,37 +168,21 @@ class Response extends Inspectable.Class implements HttpClientResponse.HttpClien
     return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
   }
 
-  /**
-   * Reads the body once, with undici's own reader: later reads share the same promise, and once it has
-   * succeeded `remember` replaces the reader with the value, so that reading again costs nothing. Interrupting a
-   * read destroys the body, which aborts the request.
-   */
-  private read<A>(
-    f: (body: Undici.Dispatcher.ResponseData["body"]) => Promise<A>,
-    remember: (value: Effect.Effect<A>) => void
-  ): Effect.Effect<A, HttpClientError.ResponseError> {
-    let reading: Promise<A> | undefined
-    return Effect.async<A, HttpClientError.ResponseError>((resume) => {
-      if (reading === undefined) {
-        released.unregister(this)
-        reading = f(this.source.body).then((value) => {
-          remember(Effect.succeed(value))
-          return value
-        })
+  /** The body, decoded by `f` once: later reads of the same form return the same value. */
+  private whole<A>(f: (bytes: Buffer) => A, remember: (value: Effect.Effect<A>) => void) {
+    return Effect.mapBoth(this.body.bytes(), {
+      onFailure: (cause) => this.decodeError(cause),
+      onSuccess: (bytes) => {
+        const value = f(bytes)
+        remember(Effect.succeed(value))
+        return value
       }
-      reading.then(
-        (value) => resume(Effect.succeed(value)),
-        (cause) => resume(Effect.fail(this.decodeError(cause)))
-      )
-      return Effect.sync(() => {
-        this.source.body.destroy()
-      })
     })
   }
 
   private textBody?: Effect.Effect<string, HttpClientError.ResponseError>
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return this.textBody ??= this.read((body) => body.text(), (value) => {
+    return this.textBody ??= this.whole((bytes) => bytes.toString("utf8"), (value) => {
       this.textBody = value
     })
   }
@@ -114,9 +201,12 @@ class Response extends Inspectable.Class implements HttpClientResponse.HttpClien
 
   private arrayBufferBody?: Effect.Effect<ArrayBuffer, HttpClientError.ResponseError>
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return this.arrayBufferBody ??= this.read((body) => body.arrayBuffer(), (value) => {
-      this.arrayBufferBody = value
-    })
+    return this.arrayBufferBody ??= this.whole(
+      (bytes) => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+      (value) => {
+        this.arrayBufferBody = value
+      }
+    )
   }
 
   get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
@@ -124,8 +214,12 @@ class Response extends Inspectable.Class implements HttpClientResponse.HttpClien
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    released.unregister(this)
-    return NodeStream.fromReadable(() => this.source.body, (cause) => this.decodeError(cause))
+    return Stream.repeatEffectChunkOption(
+      Effect.suspend(() => Effect.mapError(this.body.next(), Option.map((cause) => this.decodeError(cause))))
+    ).pipe(
+      // a reader that stops early (a size limit) leaves nothing pending on the connection
+      Stream.ensuring(Effect.sync(() => this.body.abort()))
+    )
   }
 
   toJSON(): unknown {
@@ -166,64 +260,115 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
         return Effect.withFiberRuntime<Response, HttpClientError.HttpClientError>((fiber) => {
           const limit = Option.getOrUndefined(fiber.getFiberRef(RequestTimeout.current))
           const send = (headers: Headers.Headers) =>
-            Effect.flatMap(bodyOf(request.body), (body) =>
+            Effect.flatMap(bodyOf(request.body), (payload) =>
               Effect.async<Response, HttpClientError.RequestError>((resume) => {
-                const controller = new AbortController()
                 let settled = false
+                let controller: Undici.Dispatcher.DispatchController | undefined
+                let body: Body | undefined
+                /** The answer's head, while its short body is still arriving. */
+                let held:
+                  | { readonly status: number; readonly headers: Undici.Dispatcher.ResponseData["headers"] }
+                  | undefined
+                /** Why the request was given up before undici started it: it is aborted when it starts. */
+                let abandoned: Error | undefined
+                const abort = (reason: Error) => {
+                  if (controller === undefined) {
+                    abandoned = reason
+                  } else controller.abort(reason)
+                }
+                const handOver = (answer: Body, status: number, headers: Undici.Dispatcher.ResponseData["headers"]) => {
+                  settled = true
+                  try {
+                    resume(Effect.succeed(new Response(request, status, headers, answer)))
+                  } catch (cause) {
+                    abort(cause instanceof Error ? cause : new Error(String(cause)))
+                    resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+                  }
+                }
+                const fail = (cause: unknown) => {
+                  settled = true
+                  resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+                }
                 // the request's time limit, body included: when it passes, the call fails at once (whether undici
-                // is still connecting or already reading the body) and the request, or its body, is aborted
+                // is still connecting or already receiving the body) and the request is aborted
                 const timer = limit === undefined || !(limit.millis <= RequestTimeout.MAX_TIMER_MILLIS)
                   ? undefined
                   : setTimeout(() => {
-                    const timeout = new Cause.TimeoutException(limit.description)
-                    controller.abort(timeout)
                     if (!settled) {
                       settled = true
                       resume(Effect.fail(RequestTimeout.error(request, limit.description)))
                     }
+                    // after settling: undici may report the abort at once, as a failure the call no longer needs
+                    abort(new Cause.TimeoutException(limit.description))
                   }, limit.millis)
                 // an unread body must not keep the process alive until the limit
                 timer?.unref()
                 limit?.enforced()
-                dispatcher.request({
-                  method: request.method,
-                  origin: url.right.origin,
-                  path: url.right.pathname + url.right.search,
-                  headers,
-                  body,
-                  signal: controller.signal,
-                  // the only time limit is the timer above, or Effect's around this client
-                  headersTimeout: 0,
-                  bodyTimeout: 0
-                }).then(
-                  (source) => {
-                    if (settled) {
-                      source.body.destroy()
-                      return
-                    }
-                    settled = true
-                    if (timer !== undefined) {
-                      source.body.once("close", () =>
-                        clearTimeout(timer))
-                    }
-                    try {
-                      resume(Effect.succeed(new Response(request, source)))
-                    } catch (cause) {
-                      source.body.destroy()
-                      resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+                const handler: Undici.Dispatcher.DispatchHandler = {
+                  onRequestStart: (started) => {
+                    controller = started
+                    if (abandoned !== undefined) {
+                      started.abort(abandoned)
                     }
                   },
-                  (cause) => {
+                  onResponseStart: (started, statusCode, headers) => {
+                    // informational answers (100 Continue) are not the answer
+                    if (statusCode < 200) {
+                      return
+                    }
+                    if (settled) {
+                      started.abort(new Error("the answer came after the call ended"))
+                      return
+                    }
+                    const declared = Number(headers["content-length"])
+                    // a short answer is handed over whole: reading it then costs no wait
+                    body = new Body(started, declared <= HIGH_WATER_MARK)
+                    if (declared <= HIGH_WATER_MARK) {
+                      held = { status: statusCode, headers }
+                      return
+                    }
+                    handOver(body, statusCode, headers)
+                  },
+                  onResponseData: (_, chunk) => {
+                    body?.push(chunk)
+                  },
+                  onResponseEnd: () => {
                     clearTimeout(timer)
-                    if (settled) return
-                    settled = true
-                    resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+                    if (body === undefined) {
+                      return
+                    }
+                    body.end()
+                    if (held !== undefined && !settled) {
+                      handOver(body, held.status, held.headers)
+                    }
+                  },
+                  onResponseError: (_, error) => {
+                    clearTimeout(timer)
+                    body?.end(error)
+                    if (!settled && (body === undefined || held !== undefined)) {
+                      fail(error)
+                    }
                   }
-                )
+                }
+                try {
+                  dispatcher.dispatch({
+                    method: request.method,
+                    origin: url.right.origin,
+                    path: url.right.pathname + url.right.search,
+                    headers,
+                    body: payload,
+                    // the only time limit is the timer above, or Effect's around this client
+                    headersTimeout: 0,
+                    bodyTimeout: 0
+                  }, handler)
+                } catch (cause) {
+                  clearTimeout(timer)
+                  fail(cause)
+                }
                 return Effect.sync(() => {
                   settled = true
                   clearTimeout(timer)
-                  controller.abort()
+                  abort(new Error("the request was interrupted"))
                 })
               }))
           const traced = fiber.getFiberRef(FiberRef.currentTracerEnabled) &&

@@ -1,7 +1,8 @@
 import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import { IdentityClient } from "@orq-effect/client"
-import { Cause, ConfigProvider, Effect, Fiber, Layer, Option } from "effect"
+import { Cause, ConfigProvider, Duration, Effect, Fiber, Layer, Option, Stream } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as Net from "node:net"
@@ -11,8 +12,23 @@ import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
 
 const IDENTITY = JSON.stringify({ _id: "identity_1", external_id: "ext-1", tags: [], metadata: {} })
 
-/** How a scripted server answers a request. */
-type Answer = "never" | "stall body" | { readonly after: number } | "at once" | "no content"
+/** A body longer than the transport's high-water mark: handed over before it has all arrived. */
+const LONG = "x".repeat(UndiciHttpClient.HIGH_WATER_MARK * 4 + 123)
+
+/**
+ * How a scripted server answers a request: `stall body` declares a short identity and sends part of it, `stall
+ * long body` declares {@link LONG} and sends part of it; `long` sends it all (`chunked`: without declaring its
+ * length, in several writes).
+ */
+type Answer =
+  | "never"
+  | "stall body"
+  | "stall long body"
+  | { readonly after: number }
+  | "at once"
+  | "no content"
+  | "long"
+  | "long chunked"
 
 /** A loopback server answering each request as `answer` says; counts requests, connections and aborted requests. */
 const server = (answer: Answer) =>
@@ -39,6 +55,23 @@ const server = (answer: Answer) =>
           if (answer === "stall body") {
             response.writeHead(200, { "content-type": "application/json", "content-length": String(IDENTITY.length) })
             response.write(IDENTITY.slice(0, 10))
+            return
+          }
+          if (answer === "stall long body") {
+            response.writeHead(200, { "content-type": "text/plain", "content-length": String(LONG.length) })
+            response.write(LONG.slice(0, 1000))
+            return
+          }
+          if (answer === "long") {
+            response.writeHead(200, { "content-type": "text/plain", "content-length": String(LONG.length) })
+            response.end(LONG)
+            return
+          }
+          if (answer === "long chunked") {
+            response.writeHead(200, { "content-type": "text/plain" })
+            const step = 10_000
+            for (let i = 0; i < LONG.length; i += step) response.write(LONG.slice(i, i + step))
+            response.end()
             return
           }
           const send = () => {
@@ -102,6 +135,50 @@ const failure = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.flip(effect)
 
 const waitMillis = (millis: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, millis)))
 
+describe("UndiciHttpClient: bodies past the high-water mark", () => {
+  const read = (
+    answer: Answer,
+    f: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<string, unknown>
+  ) =>
+    Effect.gen(function*() {
+      const s = yield* server(answer)
+      const client = yield* lean
+      return yield* Effect.flatMap(client.get(`${s.url}/v2/identities/x`), f)
+    }).pipe(Effect.scoped)
+
+  /** The body through `stream`, read slowly: the connection must wait for the reader, then go on. */
+  const streamed = (response: HttpClientResponse.HttpClientResponse) =>
+    response.stream.pipe(
+      Stream.tap(() => Effect.sleep(Duration.millis(5))),
+      Stream.decodeText(),
+      Stream.mkString
+    )
+
+  for (const answer of ["long", "long chunked"] as const) {
+    it.live(`${answer}: text reads the whole body`, () =>
+      Effect.map(read(answer, (response) => response.text), (text) => {
+        assert.strictEqual(text.length, LONG.length)
+        assert.strictEqual(text, LONG)
+      }))
+
+    it.live(`${answer}: stream yields every byte, in order, however the reader paces itself`, () =>
+      Effect.map(read(answer, streamed), (text) => assert.strictEqual(text, LONG)))
+  }
+
+  it.live("a stream reader that stops early aborts the rest of the answer", () =>
+    Effect.gen(function*() {
+      const s = yield* server("stall long body")
+      const client = yield* lean
+      const first = yield* Effect.flatMap(
+        client.get(`${s.url}/v2/identities/x`),
+        (response) => Stream.runHead(response.stream)
+      )
+      assert.isTrue(Option.isSome(first))
+      yield* waitMillis(50)
+      assert.strictEqual(s.aborted(), 1)
+    }).pipe(Effect.scoped))
+})
+
 describe("UndiciHttpClient: the time limit of RequestTimeout.current", () => {
   it.live("an answer that does not start in time fails as a timeout, and the request is aborted", () =>
     Effect.gen(function*() {
@@ -118,9 +195,22 @@ describe("UndiciHttpClient: the time limit of RequestTimeout.current", () => {
       assert.strictEqual(s.aborted(), 1)
     }).pipe(Effect.scoped))
 
-  it.live("the limit covers the body: a body that stalls fails the read as a timeout", () =>
+  it.live("the limit covers a short body: the answer is handed over whole, so a stalled one fails the call", () =>
     Effect.gen(function*() {
       const s = yield* server("stall body")
+      const client = yield* lean
+      const error = yield* failure(
+        Effect.locally(client.get(`${s.url}/v2/identities/x`), RequestTimeout.current, limit(100))
+      )
+      assert.strictEqual(error._tag, "RequestError")
+      assert.isTrue(Cause.isTimeoutException(error.cause))
+      yield* waitMillis(50)
+      assert.strictEqual(s.aborted(), 1)
+    }).pipe(Effect.scoped))
+
+  it.live("the limit covers a long body: one that stalls after the answer was handed over fails the read", () =>
+    Effect.gen(function*() {
+      const s = yield* server("stall long body")
       const client = yield* lean
       const error = yield* failure(
         Effect.locally(
@@ -191,7 +281,7 @@ describe("UndiciHttpClient: the time limit of RequestTimeout.current", () => {
 
   it.live("interrupting a body being read aborts the request", () =>
     Effect.gen(function*() {
-      const s = yield* server("stall body")
+      const s = yield* server("stall long body")
       const client = yield* lean
       const reading = yield* Effect.fork(
         Effect.flatMap(client.get(`${s.url}/v2/identities/x`), (response) => response.text)
