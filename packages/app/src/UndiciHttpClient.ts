@@ -58,10 +58,13 @@ class Body {
     this.wake()
   }
 
+  /** Whether a response over this body is registered with {@link released}. */
+  registered = false
+
   end(failure?: unknown): void {
     this.done = true
     this.failure = failure
-    released.unregister(this)
+    if (this.registered) released.unregister(this)
     this.wake()
   }
 
@@ -86,7 +89,10 @@ class Body {
         else this.waiters.push(check)
       }
       check()
-      return Effect.sync(() => this.abort())
+      return Effect.sync(() => {
+        this.waiters = this.waiters.filter((waiter) => waiter !== check)
+        this.abort()
+      })
     })
   }
 
@@ -148,7 +154,10 @@ class Response extends Inspectable.Class implements HttpClientResponse.HttpClien
     super()
     this.headers = Headers.fromInput(rawHeaders)
     // a body still arriving may pause the connection: it is released if the answer is dropped unread
-    if (!body.done) released.register(this, body, body)
+    if (!body.done) {
+      released.register(this, body, body)
+      body.registered = true
+    }
   }
 
   get statusText() {
