@@ -102,7 +102,14 @@ class Body {
 
   private static result(body: Body): Effect.Effect<Buffer, unknown> {
     if (body.failure !== undefined) return Effect.fail(body.failure)
-    if (body.chunks.length !== 1) body.chunks = [Buffer.concat(body.chunks, body.size)]
+    if (body.chunks.length !== 1) {
+      try {
+        body.chunks = [Buffer.concat(body.chunks, body.size)]
+      } catch (cause) {
+        // larger than a Buffer can be
+        return Effect.fail(cause)
+      }
+    }
     return Effect.succeed(body.chunks[0])
   }
 
@@ -232,11 +239,12 @@ class Response extends Inspectable.Class implements HttpClientResponse.HttpClien
   }
 
   toJSON(): unknown {
-    return IncomingMessage.inspect(this, {
-      _id: "@effect/platform/HttpClientResponse",
-      request: this.request.toJSON(),
-      status: this.status
-    })
+    const that = { _id: "@effect/platform/HttpClientResponse", request: this.request.toJSON(), status: this.status }
+    // the platform's inspection reads a text or JSON body: only one that has arrived, so that logging an answer
+    // neither waits for its body nor lifts the pause on it
+    return this.body.done
+      ? IncomingMessage.inspect(this, that)
+      : { ...that, headers: Inspectable.redact(this.headers), remoteAddress: this.remoteAddress.toJSON() }
   }
 }
 
@@ -270,7 +278,15 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
           const limit = Option.getOrUndefined(fiber.getFiberRef(RequestTimeout.current))
           const send = (headers: Headers.Headers) =>
             Effect.flatMap(bodyOf(request.body), (payload) =>
-              Effect.async<Response, HttpClientError.RequestError>((resume) => {
+              Effect.async<Response, HttpClientError.RequestError>((resumeFiber) => {
+                // undici keeps the handler, and so these closures, until the body has arrived: they must not keep
+                // the fiber, whose result may be the response (which must stay collectable, to be released)
+                let waiting: typeof resumeFiber | undefined = resumeFiber
+                const resume = (effect: Effect.Effect<Response, HttpClientError.RequestError>) => {
+                  const fiberResume = waiting
+                  waiting = undefined
+                  fiberResume?.(effect)
+                }
                 let settled = false
                 let controller: Undici.Dispatcher.DispatchController | undefined
                 let body: Body | undefined
@@ -375,11 +391,14 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
                   fail(cause)
                 }
                 return Effect.sync(() => {
+                  waiting = undefined
                   settled = true
                   clearTimeout(timer)
                   abort(new Error("the request was interrupted"))
                 })
               }))
+          // read here, not in the span's callback: no closure may keep the fiber (see above)
+          const propagate = fiber.getFiberRef(HttpClient.currentTracerPropagation)
           const traced = fiber.getFiberRef(FiberRef.currentTracerEnabled) &&
             !fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)(request)
           if (!traced) {
@@ -396,7 +415,6 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
               }
               span.attribute("url.path", url.right.pathname)
               span.attribute("url.scheme", url.right.protocol.slice(0, -1))
-              const propagate = fiber.getFiberRef(HttpClient.currentTracerPropagation)
               return send(
                 propagate ? Headers.merge(request.headers, HttpTraceContext.toHeaders(span)) : request.headers
               )
