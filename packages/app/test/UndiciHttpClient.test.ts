@@ -1,4 +1,5 @@
 import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import { IdentityClient } from "@orq-effect/client"
@@ -6,6 +7,8 @@ import { Cause, ConfigProvider, Duration, Effect, Fiber, Layer, Option, Stream }
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as Net from "node:net"
+import * as V8 from "node:v8"
+import * as Vm from "node:vm"
 import * as IdentitiesLive from "../src/IdentitiesLive.js"
 import * as RequestTimeout from "../src/RequestTimeout.js"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
@@ -177,6 +180,54 @@ describe("UndiciHttpClient: bodies past the high-water mark", () => {
       yield* waitMillis(50)
       assert.strictEqual(s.aborted(), 1)
     }).pipe(Effect.scoped))
+})
+
+describe("UndiciHttpClient: an answer dropped unread", () => {
+  /** V8's full GC: `--expose-gc` set at run time installs `gc` in contexts made after it. */
+  const gc = (): () => void => {
+    V8.setFlagsFromString("--expose-gc")
+    const collect: unknown = Vm.runInNewContext("gc")
+    if (typeof collect !== "function") throw new Error("no gc")
+    return () => collect()
+  }
+
+  /** Runs a full GC until `done` holds (a FinalizationRegistry callback runs in a task after the GC). */
+  const collectUntil = (done: () => boolean) =>
+    Effect.promise(async () => {
+      const collect = gc()
+      for (let i = 0; i < 50 && !done(); i++) {
+        collect()
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    })
+
+  const statusOf = (
+    get: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
+  ) => Effect.map(get, (response) => response.status)
+
+  for (
+    const [name, status] of [
+      ["its status read in the calling fiber", statusOf],
+      ["the response the result of a forked fiber", (get) => statusOf(Effect.flatMap(Effect.fork(get), Fiber.join))],
+      ["the call raced against a timeout", (get) => statusOf(Effect.orDie(Effect.timeout(get, Duration.seconds(5))))]
+    ] as const satisfies ReadonlyArray<
+      readonly [
+        string,
+        (
+          get: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
+        ) => Effect.Effect<number, unknown>
+      ]
+    >
+  ) {
+    it.live(`a long body never read is aborted once its response is collected: ${name}`, () =>
+      Effect.gen(function*() {
+        const s = yield* server("stall long body")
+        const client = yield* lean
+        assert.strictEqual(yield* status(client.get(`${s.url}/v2/identities/x`)), 200)
+        yield* collectUntil(() => s.aborted() === 1)
+        assert.strictEqual(s.aborted(), 1)
+      }).pipe(Effect.scoped))
+  }
 })
 
 describe("UndiciHttpClient: the time limit of RequestTimeout.current", () => {
