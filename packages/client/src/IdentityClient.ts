@@ -114,10 +114,12 @@ export const checkId = (id: string, field = "id"): Effect.Effect<string, Invalid
  */
 const checkWith = <A, I>(schema: Schema.Schema<A, I>) => {
   const encode = Schema.encodeEither(schema, { errors: "all" })
-  return (input: A): Effect.Effect<I, InvalidRequest> => {
-    const encoded = encode(input)
-    return Either.isRight(encoded) ? Effect.succeed(encoded.right) : Effect.fail(refusedInput(encoded.left))
-  }
+  // checked when the effect runs, not when it is built: the input may change in between, or be checked again
+  return (input: A): Effect.Effect<I, InvalidRequest> =>
+    Effect.suspend(() => {
+      const encoded = encode(input)
+      return Either.isRight(encoded) ? Effect.succeed(encoded.right) : Effect.fail(refusedInput(encoded.left))
+    })
 }
 
 /** Checks a create input against the schema; the result is the wire body. */
@@ -190,6 +192,9 @@ const decodeWith = <A>(
 
 const asIdentity = decodeWith(decodeIdentity, "an identity")
 const asPage = decodeWith(decodePage, "a page of identities")
+
+/** A request body that cannot be encoded: said without quoting it (it may hold personal data). */
+const unencodable = () => new InvalidRequest({ field: "input", message: "the request body could not be encoded" })
 
 const describe = (request: HttpClientRequest.HttpClientRequest) => `${request.method} ${new URL(request.url).pathname}`
 
@@ -377,12 +382,9 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
             )
           }
           return Effect.fail(
-            new InvalidRequest({
-              field: error.reason === "InvalidUrl" ? "baseUrl" : "input",
-              message: error.reason === "InvalidUrl"
-                ? redact(`baseUrl: not a valid URL (${baseUrl})`)
-                : `the request body could not be encoded`
-            })
+            error.reason === "InvalidUrl"
+              ? new InvalidRequest({ field: "baseUrl", message: redact(`baseUrl: not a valid URL (${baseUrl})`) })
+              : unencodable()
           )
       }
     }
@@ -405,6 +407,10 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         )
 
     const path = (id: string) => `/v2/identities/${encodeURIComponent(id)}`
+
+    /** `request` with the wire body `body` as JSON; a body `JSON.stringify` refuses is an `InvalidRequest`. */
+    const withJson = (request: HttpClientRequest.HttpClientRequest, body: unknown) =>
+      Effect.mapError(HttpClientRequest.bodyJson(request, body), unencodable)
 
     /**
      * `effect` in the span `IdentityClient.<name>`; a failure is recorded on it as a {@link SpanFailure}. The span
@@ -447,20 +453,16 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
 
     const update = (id: string, patch: UpdateIdentity) =>
       Effect.zipRight(checkId(id), checkUpdate(patch)).pipe(
-        Effect.flatMap((body) =>
-          send(HttpClientRequest.bodyUnsafeJson(HttpClientRequest.patch(path(id)), body), { id })
-        ),
+        Effect.flatMap((body) => withJson(HttpClientRequest.patch(path(id)), body)),
+        Effect.flatMap((request) => send(request, { id })),
         Effect.flatMap((answer) => asIdentity(answer, redact)),
         withSpan("update", id)
       )
 
     const create = (input: CreateIdentity) =>
       checkCreate(input).pipe(
-        Effect.flatMap((body) =>
-          send(HttpClientRequest.bodyUnsafeJson(HttpClientRequest.post("/v2/identities"), body), {
-            externalId: input.externalId
-          })
-        ),
+        Effect.flatMap((body) => withJson(HttpClientRequest.post("/v2/identities"), body)),
+        Effect.flatMap((request) => send(request, { externalId: input.externalId })),
         Effect.flatMap((answer) => asIdentity(answer, redact)),
         withSpan("create")
       )

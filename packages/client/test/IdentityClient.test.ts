@@ -265,6 +265,45 @@ describe("the wire", () => {
       }))
   }
 
+  it.effect("metadata that throws when read is InvalidRequest, from the effect, not thrown; nothing sent", () =>
+    Effect.gen(function*() {
+      const { client, sent } = yield* setup(ok)
+      const metadata = {
+        get plan(): string {
+          throw new Error("gone")
+        }
+      }
+      for (
+        const call of [() => client.update("id_1", { metadata }), () => client.create({ externalId: "e", metadata })]
+      ) {
+        const error = tagged(yield* failure(Effect.suspend(call)), "InvalidRequest")
+        assert.include(error.message, "threw")
+      }
+      assert.deepStrictEqual(yield* sent, [])
+    }))
+
+  it.effect("a body the schema accepts but JSON.stringify refuses is InvalidRequest, nothing sent", () =>
+    Effect.gen(function*() {
+      const { client, sent } = yield* setup(ok)
+      // a getter that throws on the first read after those of the schema's check: JSON.stringify's
+      let reads = 0
+      let allowed = Number.POSITIVE_INFINITY
+      const metadata = {
+        get plan() {
+          reads++
+          if (reads > allowed) throw new Error("gone")
+          return "pro"
+        }
+      }
+      yield* checkUpdate({ metadata })
+      allowed = reads
+      reads = 0
+      const error = tagged(yield* failure(client.update("id_1", { metadata })), "InvalidRequest")
+      assert.strictEqual(error.field, "input")
+      assert.strictEqual(error.message, "the request body could not be encoded")
+      assert.deepStrictEqual(yield* sent, [])
+    }))
+
   it.effect("a base URL that is not a URL is refused as InvalidRequest, nothing sent", () =>
     Effect.gen(function*() {
       const { client, sent } = yield* setup(ok, { baseUrl: "not a url" })

@@ -101,6 +101,8 @@ const notJson = (
     if (!Array.isArray(value) && prototype !== Object.prototype && prototype !== null) {
       return { path, message: "must be a plain object, an array, a string, a number, a boolean or null" }
     }
+    // JSON.stringify would call it, even when it is not enumerable, and send what it returns
+    if (Object.hasOwn(value, "toJSON")) return { path, message: "must not define toJSON" }
     ancestors.add(value)
     stack.push({ leave: value })
     if (Array.isArray(value)) {
@@ -125,10 +127,17 @@ const JsonObject = Schema.declare(
 
 /**
  * Free-form key/value metadata: a JSON object. Values JSON cannot carry as given (`undefined`, functions,
- * bigints, non-finite numbers, dates, maps, cycles) are refused rather than silently changed or dropped.
+ * bigints, non-finite numbers, dates, maps, cycles, a `toJSON` of their own) and objects that throw when read are
+ * refused rather than silently changed, dropped or thrown.
  */
 export const Metadata = JsonObject.pipe(
-  Schema.filter((metadata) => notJson(metadata)),
+  Schema.filter((metadata) => {
+    try {
+      return notJson(metadata)
+    } catch {
+      return "must be plain data: reading it threw"
+    }
+  }),
   Schema.annotations({ identifier: "Metadata" })
 )
 

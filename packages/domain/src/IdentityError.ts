@@ -48,7 +48,13 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
  * several alternatives (a value or `null`), the reason of the value is kept.
  */
 export const refusedInput = (error: ParseResult.ParseError, root = "input"): InvalidRequest => {
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  let issues: Array<ParseResult.ArrayFormatterIssue>
+  try {
+    issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  } catch {
+    // the messages quote the input, and reading an input whose getters throw throws again
+    return new InvalidRequest({ field: root, message: `${root}: refused, and reading it to say why threw` })
+  }
   // a nullable field that fails reports "Expected null" too: keep the reason of the value
   const relevant = issues.filter((issue) => !issue.message.startsWith("Expected null"))
   const lines = new Map<string, string>()
