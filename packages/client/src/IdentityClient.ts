@@ -43,6 +43,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as ErrorResponse from "./ErrorResponse.js"
+import * as PrivateSpan from "./PrivateSpan.js"
 import * as ResponseBody from "./ResponseBody.js"
 
 /** Options of `retrieve`. */
@@ -202,26 +203,6 @@ const causeMessage = (cause: unknown): string =>
   cause instanceof Error
     ? (cause.cause instanceof Error ? `${cause.message}: ${cause.cause.message}` : cause.message)
     : String(cause)
-
-/**
- * What a span records of a failed call: the error's tag, its HTTP status (or transport failure reason) and request
- * id, but not its message,
- * which may quote the server's, and a server may quote personal data (an email in a 409, say). The caller still
- * gets the error itself.
- */
-class SpanFailure extends Error {
-  constructor(readonly error: IdentityError) {
-    const status = "status" in error && error.status !== undefined
-      ? ` ${error.status}`
-      : "reason" in error
-      ? ` ${error.reason}`
-      : ""
-    const requestId = "requestId" in error && error.requestId !== undefined ? ` (request ${error.requestId})` : ""
-    super(`${error._tag}${status}${requestId}`)
-    this.name = error._tag
-    this.stack = `${this.name}: ${this.message}`
-  }
-}
 
 /**
  * Every identity `list` yields for `params`, page after page, each page starting after the last `_id`. A page
@@ -412,29 +393,13 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const withJson = (request: HttpClientRequest.HttpClientRequest, body: unknown) =>
       Effect.mapError(HttpClientRequest.bodyJson(request, body), unencodable)
 
-    /**
-     * `effect` in the span `IdentityClient.<name>`; a failure is recorded on it as a {@link SpanFailure}. The span
-     * ends with `void` rather than the result: Effect's default tracer keeps an ended span's exit, and a span that
-     * V8 has moved to old space would keep the result (a whole page, when streaming) from being collected young.
-     */
-    const withSpan = (name: string, id?: string) => <A>(effect: Effect.Effect<A, IdentityError>) =>
-      Effect.suspend(() => {
-        let result: A
-        return effect.pipe(
-          Effect.mapBoth({
-            onFailure: (error) => new SpanFailure(error),
-            onSuccess: (value) => {
-              result = value
-            }
-          }),
-          Effect.withSpan(`IdentityClient.${name}`, {
-            kind: "client",
-            // the call site would be this module, every time: not worth an Error per call
-            captureStackTrace: false,
-            attributes: id === undefined ? {} : { "orq.identity.id": id }
-          }),
-          Effect.mapBoth({ onFailure: (failure) => failure.error, onSuccess: () => result })
-        )
+    /** `effect` in the span `IdentityClient.<name>`, which records no personal data (see `PrivateSpan`). */
+    const withSpan = (name: string, id?: string) =>
+      PrivateSpan.withSpan(`IdentityClient.${name}`, {
+        kind: "client",
+        // the call site would be this module, every time: not worth an Error per call
+        captureStackTrace: false,
+        attributes: id === undefined ? {} : { "orq.identity.id": id }
       })
 
     const retrieve = (id: string, options?: RetrieveOptions) =>

@@ -8,7 +8,15 @@
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import { checkCreate, checkId, checkList, checkUpdate, IdentityClient, type Service } from "@orq-effect/client"
+import {
+  checkCreate,
+  checkId,
+  checkList,
+  checkUpdate,
+  IdentityClient,
+  PrivateSpan,
+  type Service
+} from "@orq-effect/client"
 import {
   type CreateIdentity,
   type Identity,
@@ -40,9 +48,12 @@ const exclusive = (
     : Effect.fail(new UsageError({ message: `--${both[0]} and --${both[1]} cannot be used together` }))
 }
 
-/** Each command is a span (`orq identities update`, …) around the client's own spans; no attribute holds PII. */
+/**
+ * Each command is a span (`orq identities update`, …) around the client's own spans; like them, it records no
+ * PII, neither in attributes nor from a failure's message.
+ */
 const traced = <Name extends string, R, E, A>(name: Name, command: Command.Command<Name, R, E, A>) =>
-  Command.transformHandler(command, (effect) => Effect.withSpan(effect, `orq identities ${name}`))
+  Command.transformHandler(command, PrivateSpan.withSpan(`orq identities ${name}`))
 
 /** The identities commands over the client `client` (started only once the input passed its checks). */
 export const make = <E, R>(client: Layer.Layer<IdentityClient, E, R>) => {
