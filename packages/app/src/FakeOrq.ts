@@ -266,7 +266,7 @@ export interface Listen {
 }
 
 /** `app` (FakeOrq's, or one wrapping it) on a Node HTTP server. */
-export const layerApp = <E, R>(app: HttpApp.Default<E, R>, listen: Listen = {}) =>
+const layerApp = <E, R>(app: HttpApp.Default<E, R>, listen: Listen = {}) =>
   HttpServer.serve(app).pipe(
     Layer.provideMerge(
       NodeHttpServer.layer(createServer, { host: listen.host ?? "127.0.0.1", port: listen.port ?? 0 })

@@ -134,17 +134,17 @@ const readFully = (
   request: HttpClientRequest.HttpClientRequest,
   response: HttpClientResponse.HttpClientResponse
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> =>
-  request.method === "HEAD" || response.status < 200 || response.status > 599
+  request.method === "HEAD"
     ? Effect.succeed(response)
     : Effect.mapError(ResponseBody.buffered(response), (error) =>
-      new HttpClientError.RequestError({
-        request,
-        reason: "Transport",
-        cause: error.cause,
-        description: Cause.isTimeoutException(error.cause)
-          ? error.cause.message
-          : `the connection broke while reading the ${response.status} answer`
-      }))
+      Cause.isTimeoutException(error.cause)
+        ? RequestTimeout.error(request, error.cause.message)
+        : new HttpClientError.RequestError({
+          request,
+          reason: "Transport",
+          cause: error.cause,
+          description: `the connection broke while reading the ${response.status} answer`
+        }))
 
 const utf8 = new TextDecoder()
 const CreateBody = Schema.parseJson(Schema.Struct({ external_id: Schema.String }))

@@ -16,8 +16,9 @@
  *
  * @since 0.1.0
  */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeStream from "@effect/platform-node/NodeStream"
-import * as Undici from "@effect/platform-node/Undici"
+import type * as Undici from "@effect/platform-node/Undici"
 import * as Cookies from "@effect/platform/Cookies"
 import * as Headers from "@effect/platform/Headers"
 import type * as HttpBody from "@effect/platform/HttpBody"
@@ -301,18 +302,18 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
                     abandoned = reason
                   } else controller.abort(reason)
                 }
+                const fail = (cause: unknown) => {
+                  settled = true
+                  resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+                }
                 const handOver = (answer: Body, status: number, headers: Undici.Dispatcher.ResponseData["headers"]) => {
                   settled = true
                   try {
                     resume(Effect.succeed(new Response(request, status, headers, answer)))
                   } catch (cause) {
                     abort(cause instanceof Error ? cause : new Error(String(cause)))
-                    resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+                    fail(cause)
                   }
-                }
-                const fail = (cause: unknown) => {
-                  settled = true
-                  resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
                 }
                 // the request's time limit, body included: when it passes, the call fails at once (whether undici
                 // is still connecting or already receiving the body) and the request is aborted
@@ -434,8 +435,5 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
 /** The lean client over a fresh undici `Agent`, closed with the layer. */
 export const layer: Layer.Layer<HttpClient.HttpClient> = Layer.scoped(
   HttpClient.HttpClient,
-  Effect.map(
-    Effect.acquireRelease(Effect.sync(() => new Undici.Agent()), (agent) => Effect.promise(() => agent.destroy())),
-    make
-  )
+  Effect.map(NodeHttpClient.makeDispatcher, make)
 )

@@ -242,14 +242,10 @@ export const paginate = (
 // ---------------------------------------------------------------------------------------------------------------------
 
 /**
- * The header names whose values the platform's HTTP span may record: the usual ones, plus every header not on a
- * short list of harmless ones (a server may echo the key or personal data in any other header).
+ * The header names whose values the platform's HTTP span may not record: every header not on a short list of
+ * harmless ones (`authorization` and `cookie` among them; a server may echo the key or personal data in any other).
  */
 export const SPAN_REDACTED_HEADERS: ReadonlyArray<string | RegExp> = [
-  "authorization",
-  "cookie",
-  "set-cookie",
-  "x-api-key",
   /^(?!(?:accept|content-type|content-length|content-encoding|date|retry-after|retry-after-ms|x-ratelimit-limit|x-ratelimit-remaining|x-ratelimit-reset)$)/
 ]
 

@@ -92,6 +92,8 @@ const over = (
 export const buffered = (
   response: HttpClientResponse.HttpClientResponse
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.ResponseError> => {
+  // a web Response (which `over` builds) cannot carry a status outside 200–599: such an answer is left as it is
+  if (response.status < 200 || response.status > 599) return Effect.succeed(response)
   if (NO_BODY_STATUSES.has(response.status)) {
     // a fetch-based transport has no body at all here: declare it empty so that readers do not stream it
     return Effect.succeed(over(response, null, 0))
