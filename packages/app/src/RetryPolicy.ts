@@ -176,36 +176,43 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
   const enforced = () => {
     transportEnforces = true
   }
+  const timeoutMillis = Duration.toMillis(timeout)
+  const deadlineMillis = Duration.toMillis(deadline)
   /** The usual limit handed to the transport: the whole attempt timeout. */
-  const attemptTimeout = Option.some({ millis: Duration.toMillis(timeout), description: timeoutMessage, enforced })
+  const attemptLimit: RequestTimeout.RequestTimeout = { millis: timeoutMillis, description: timeoutMessage, enforced }
+  const attemptTimeout = Option.some(attemptLimit)
 
   /**
-   * `effect` within `limit`: the limit is handed to the transport, and until the transport has said it enforces
-   * it, Effect's timer races the attempt too (either one ends it with the same error).
+   * `effect` within the attempt timeout, or within `leftMillis` when less than that is left of the deadline: the
+   * limit is handed to the transport, and until the transport has said it enforces it, Effect's timer races the
+   * attempt too (either one ends it with the same error).
    */
   const within = <A>(
     request: HttpClientRequest.HttpClientRequest,
     effect: Effect.Effect<A, HttpClientError.HttpClientError>,
-    limit: Duration.Duration
+    leftMillis: number
   ): Effect.Effect<A, HttpClientError.HttpClientError> => {
-    const description = limit === timeout ? timeoutMessage : deadlineMessage
+    const limit = leftMillis < timeoutMillis
+      ? { millis: Math.max(0, leftMillis), description: deadlineMessage, enforced }
+      : attemptLimit
     const handed = Effect.locally(
       effect,
       RequestTimeout.current,
-      limit === timeout ? attemptTimeout : Option.some({ millis: Duration.toMillis(limit), description, enforced })
+      limit === attemptLimit ? attemptTimeout : Option.some(limit)
     )
-    return transportEnforces
-      ? handed
-      : Effect.timeoutFail(handed, { duration: limit, onTimeout: () => RequestTimeout.error(request, description) })
+    return transportEnforces ? handed : Effect.timeoutFail(handed, {
+      duration: Duration.millis(limit.millis),
+      onTimeout: () => RequestTimeout.error(request, limit.description)
+    })
   }
 
-  /** One attempt: the whole answer within `limit`; a transient status becomes a failure. */
+  /** One attempt: the whole answer in time (see `within`); a transient status becomes a failure. */
   const attempt = (
     request: HttpClientRequest.HttpClientRequest,
     send: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>,
-    limit: Duration.Duration
+    leftMillis: number
   ) =>
-    within(request, Effect.flatMap(send, (response) => readFully(request, response)), limit).pipe(
+    within(request, Effect.flatMap(send, (response) => readFully(request, response)), leftMillis).pipe(
       Effect.filterOrFail(
         (response) => !TRANSIENT_STATUSES.has(response.status),
         (response) => new HttpClientError.ResponseError({ request, response, reason: "StatusCode" })
@@ -230,35 +237,29 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
     onFailure: (error: HttpClientError.HttpClientError) => Effect.Effect<void> = () => Effect.void
   ) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      const deadlineAt = until ?? now + Duration.toMillis(deadline)
-      const left = Duration.millis(Math.max(0, deadlineAt - now))
-      const next = (limit: Duration.Duration) => Effect.tapError(attempt(request, send, limit), onFailure)
-      return next(Duration.min(timeout, left)).pipe(
+      const deadlineAt = until ?? now + deadlineMillis
+      // every attempt ends by the deadline, and the schedule sleeps no wait that would pass it
+      const next = (at: number) => Effect.tapError(attempt(request, send, deadlineAt - at), onFailure)
+      return next(now).pipe(
         Effect.catchAll((first) => {
           if (!retryable(first)) return Effect.fail(first)
           // the schedule's first input is the failure just seen; later inputs come from new attempts
           let replayed = false
           const again = Effect.suspend(() => {
-            if (replayed) return next(timeout)
+            if (replayed) return Effect.flatMap(Clock.currentTimeMillis, next)
             replayed = true
             return Effect.fail(first)
           })
-          return Effect.flatMap(Clock.currentTimeMillis, (failedAt) =>
-            again.pipe(
-              Effect.retry(
-                schedule({ ...options, retryable, deadlineAt }).pipe(
-                  Schedule.tapOutput((wait) =>
-                    Effect.logDebug("orq: retrying").pipe(
-                      Effect.annotateLogs({ method: request.method, wait: Duration.format(wait) })
-                    )
-                  )
+          return Effect.retry(
+            again,
+            schedule({ ...options, retryable, deadlineAt }).pipe(
+              Schedule.tapOutput((wait) =>
+                Effect.logDebug("orq: retrying").pipe(
+                  Effect.annotateLogs({ method: request.method, wait: Duration.format(wait) })
                 )
-              ),
-              Effect.timeoutFail({
-                duration: Duration.millis(Math.max(0, deadlineAt - failedAt)),
-                onTimeout: () => RequestTimeout.error(request, deadlineMessage)
-              })
-            ))
+              )
+            )
+          )
         })
       )
     })
@@ -271,7 +272,7 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
   ) =>
     Effect.gen(function*() {
       // the lookup after a 409 shares the create's deadline
-      const deadlineAt = (yield* Clock.currentTimeMillis) + Duration.toMillis(deadline)
+      const deadlineAt = (yield* Clock.currentTimeMillis) + deadlineMillis
       const ambiguous = yield* Ref.make(false)
       const response = yield* retried(
         request,
