@@ -1,5 +1,5 @@
 // `pnpm orq`: runs the orq CLI from one ESM bundle of its sources (node_modules/.cache/orq/orq.mjs), rebuilt by
-// esbuild whenever a source is newer than it. A bundle starts about 4x faster than loading the TypeScript sources
+// esbuild whenever a source is newer than it. A bundle starts about 3x faster than loading the TypeScript sources
 // through tsx (see BENCHMARKS.md), and the mtime check keeps it from ever running stale code.
 import * as esbuild from "esbuild"
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs"

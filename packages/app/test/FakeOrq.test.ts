@@ -27,8 +27,9 @@ const live = (
 
 identityBehaviour("IdentityClient over HTTP against FakeOrq (seed)", live("seed"))
 identityBehaviour("IdentityClient over HTTP against FakeOrq (current)", live("current"))
-// the experimental lean transport must behave the same before it can be offered
+// the lean transport, IdentitiesLive's, behaves the same on both generations
 identityBehaviour("IdentityClient over the lean undici transport (seed)", live("seed", UndiciHttpClient.layer))
+identityBehaviour("IdentityClient over the lean undici transport (current)", live("current", UndiciHttpClient.layer))
 
 // ---------------------------------------------------------------------------------------------------------------------
 // the wire, read with plain fetch

@@ -1,6 +1,6 @@
 /**
- * The README's examples, as written there, run against FakeOrq and layerMemory: if an example stops compiling or
- * working, this fails.
+ * The README's examples, adapted to run here (logs become returned values, the base URL comes from FakeOrq), against
+ * FakeOrq and layerMemory: the same calls and layers as the README, so an API change that breaks them fails here.
  */
 import { FetchHttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
