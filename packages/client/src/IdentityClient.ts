@@ -104,10 +104,8 @@ const validateId = Schema.validateEither(IdentityId)
  * or a string with a lone surrogate (which cannot be percent-encoded) is refused, as `field`.
  */
 export const checkId = (id: string, field = "id"): Effect.Effect<string, InvalidRequest> =>
-  Either.match(validateId(id), {
-    onLeft: (error) => Effect.fail(refusedInput(error, field)),
-    onRight: Effect.succeed
-  })
+  // an Either is an Effect
+  Either.mapLeft(validateId(id), (error) => refusedInput(error, field))
 
 /**
  * Checks input against `schema`, synchronously (the input schemas have no effectful transformations), reporting
@@ -185,10 +183,7 @@ const decodeWith = <A>(
   } catch {
     return Effect.fail(malformed(answer.body.trim().length === 0 ? "the body is empty" : "the body is not JSON"))
   }
-  const decoded = decode(json)
-  return Either.isRight(decoded)
-    ? Effect.succeed(decoded.right)
-    : Effect.fail(malformed(redact(decodeFailureReason(decoded.left))))
+  return Either.mapLeft(decode(json), (error) => malformed(redact(decodeFailureReason(error))))
 }
 
 const asIdentity = decodeWith(decodeIdentity, "an identity")
