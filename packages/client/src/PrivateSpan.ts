@@ -14,8 +14,8 @@ const field = (error: object, key: string): string | undefined => {
 }
 
 /** What a span records of a failure: `error`'s tag, status or reason, and request id, not its message. */
-export class SpanFailure extends Error {
-  constructor(readonly error: unknown) {
+export class SpanFailure<E = unknown> extends Error {
+  constructor(readonly error: E) {
     const described = typeof error === "object" && error !== null
     const tag = (described && field(error, "_tag")) || "Error"
     const status = described ? field(error, "status") ?? field(error, "reason") : undefined
@@ -39,12 +39,12 @@ export const withSpan =
       let result: A
       return effect.pipe(
         Effect.mapBoth({
-          onFailure: (error) => new SpanFailure(error),
+          onFailure: (error) => new SpanFailure<E>(error),
           onSuccess: (value) => {
             result = value
           }
         }),
         Effect.withSpan(name, options),
-        Effect.mapBoth({ onFailure: (failure) => failure.error as E, onSuccess: () => result })
+        Effect.mapBoth({ onFailure: (failure) => failure.error, onSuccess: () => result })
       )
     })
