@@ -212,21 +212,20 @@ export const make = (initial: Iterable<Identity> = [], options: StoreOptions = {
       Effect.map(Ref.get(state), (identities) => {
         const limit = params.limit ?? DEFAULT_LIMIT
         const page: Array<Identity> = []
-        const take = (identity: Identity) => matches(identity, params.search, params.tags) && page.push(identity)
+        // before a cursor, the walk goes down from it and the page is turned round at the end
+        const backward = params.endingBefore !== undefined
+        let i = params.endingBefore !== undefined
+          ? firstAbove(identities, params.endingBefore, false) - 1
+          : params.startingAfter === undefined
+          ? 0
+          : firstAbove(identities, params.startingAfter, true)
         let hasMore = false
-        if (params.endingBefore !== undefined) {
-          for (let i = firstAbove(identities, params.endingBefore, false) - 1; i >= 0 && !hasMore; i--) {
-            if (page.length === limit) hasMore = matches(identities[i], params.search, params.tags)
-            else take(identities[i])
-          }
-          page.reverse()
-        } else {
-          const from = params.startingAfter === undefined ? 0 : firstAbove(identities, params.startingAfter, true)
-          for (let i = from; i < identities.length && !hasMore; i++) {
-            if (page.length === limit) hasMore = matches(identities[i], params.search, params.tags)
-            else take(identities[i])
-          }
+        for (; i >= 0 && i < identities.length && !hasMore; i += backward ? -1 : 1) {
+          if (!matches(identities[i], params.search, params.tags)) continue
+          if (page.length === limit) hasMore = true
+          else page.push(identities[i])
         }
+        if (backward) page.reverse()
         const data = params.includeMetrics === true
           ? page.map((identity) => new Identity({ ...identity, metrics: Option.some(NO_METRICS) }))
           : page
