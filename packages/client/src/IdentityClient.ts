@@ -160,6 +160,12 @@ interface Answer {
   readonly body: string
 }
 
+/** The answer's `x-request-id`, scrubbed by `redact` (it is copied into every error). */
+const requestIdOf = (headers: Headers.Headers, redact: (text: string) => string): string | undefined => {
+  const requestId = headers["x-request-id"]
+  return requestId === undefined ? undefined : redact(requestId)
+}
+
 /**
  * Decodes a 2xx body. A body that is not JSON is said so without quoting it (the parser's message quotes the
  * body, which may hold PII or an echoed secret); `redact` scrubs what the schema's reason may still quote.
@@ -169,14 +175,12 @@ const decodeWith = <A>(
   what: string
 ) =>
 (answer: Answer, redact: (text: string) => string): Effect.Effect<A, MalformedResponse> => {
-  const malformed = (reason: string) => {
-    const requestId = answer.headers["x-request-id"]
-    return new MalformedResponse({
+  const malformed = (reason: string) =>
+    new MalformedResponse({
       status: answer.status,
       message: `the ${answer.status} answer is not ${what}: ${reason}`,
-      requestId: requestId === undefined ? undefined : redact(requestId)
+      requestId: requestIdOf(answer.headers, redact)
     })
-  }
   let json: unknown
   try {
     json = JSON.parse(answer.body)
@@ -261,11 +265,6 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
      * shorter than 8 characters (test stand-ins such as "k") are left alone: scrubbing them would garble text.
      */
     const redact = (text: string): string => key.length < 8 ? text : text.replaceAll(key, "<redacted>")
-    /** The answer's `x-request-id`, the key scrubbed from it (it is copied into every error). */
-    const requestIdOf = (headers: Headers.Headers): string | undefined => {
-      const requestId = headers["x-request-id"]
-      return requestId === undefined ? undefined : redact(requestId)
-    }
     const httpClient = (yield* HttpClient.HttpClient).pipe(
       HttpClient.mapRequest((request) =>
         request.pipe(
@@ -293,7 +292,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
               new MalformedResponse({
                 status: response.status,
                 message: `the ${response.status} answer is larger than ${MAX_RESPONSE_BYTES} bytes`,
-                requestId: requestIdOf(response.headers)
+                requestId: requestIdOf(response.headers, redact)
               })
             ),
           onSome: Effect.succeed
@@ -311,7 +310,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           Clock.currentTimeMillis
         ),
         ([body, nowMillis]) => {
-          const requestId = requestIdOf(response.headers)
+          const requestId = requestIdOf(response.headers, redact)
           return Effect.fail(ErrorResponse.fromStatus({
             status: response.status,
             headers: requestId === undefined
@@ -336,7 +335,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
               new MalformedResponse({
                 status: error.response.status,
                 message: `the ${error.response.status} answer could not be read`,
-                requestId: requestIdOf(error.response.headers)
+                requestId: requestIdOf(error.response.headers, redact)
               })
             )
         case "RequestError":
