@@ -1,16 +1,16 @@
 /**
- * `pnpm bench`: throughput, bundle size, stream memory, CLI start-up and bulk upsert under a rate limit, each on
+ * `pnpm bench`: throughput, Effect steps per call, bundle size, stream memory, CLI start-up and bulk upsert under a rate limit, each on
  * loopback only. Ratios, not absolute numbers, are the claims: the machine is shared.
  *
  *   pnpm bench                                  every section
- *   pnpm bench -- --only throughput,bundle      some sections (throughput, bundle, stream, cli, bulk)
+ *   pnpm bench -- --only throughput,bundle      some sections (throughput, ops, bundle, stream, cli, bulk)
  *   pnpm bench -- --rounds 7 --millis 1500      more or longer throughput rounds
  *   pnpm bench -- --contenders ours,bare        throughput contenders whose name contains one of these
  */
 import { cpus, loadavg } from "node:os"
 import { parseArgs } from "node:util"
 
-const SECTIONS = ["throughput", "bundle", "stream", "cli", "bulk"] as const
+const SECTIONS = ["throughput", "ops", "bundle", "stream", "cli", "bulk"] as const
 type Section = (typeof SECTIONS)[number]
 
 const { values } = parseArgs({
@@ -56,6 +56,11 @@ for (const section of chosen) {
         millis: positiveInt(values.millis, 1000),
         only: list(values.contenders)
       })
+      break
+    }
+    case "ops": {
+      const { run } = await import("./ops.js")
+      await run()
       break
     }
     case "bundle": {

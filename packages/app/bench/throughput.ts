@@ -83,7 +83,7 @@ const effectContender = <R, E>(
 }
 
 /** A bare platform request: the same PATCH, JSON serialized per call, the answer parsed as JSON. */
-const barePatch = (baseUrl: string) => (client: HttpClient.HttpClient) =>
+export const barePatch = (baseUrl: string) => (client: HttpClient.HttpClient) =>
   Effect.suspend(() =>
     client.execute(
       HttpClientRequest.patch(`${baseUrl}/v2/identities/${ID}`).pipe(
@@ -103,13 +103,14 @@ const oursConfig = (baseUrl: string) => ({
 })
 
 /** What `IdentitiesLive` builds: the lean undici transport, which enforces the attempt timeouts itself. */
-const oursLayer = (baseUrl: string) => IdentitiesLive.fromConfigUndici(oursConfig(baseUrl))
+export const oursLayer = (baseUrl: string) => IdentitiesLive.fromConfigUndici(oursConfig(baseUrl))
 
 /** The same client over another transport: the attempt timeouts are Effect's. */
-const oursOver = (baseUrl: string, http: Layer.Layer<HttpClient.HttpClient>) =>
+export const oursOver = (baseUrl: string, http: Layer.Layer<HttpClient.HttpClient>) =>
   IdentitiesLive.fromConfig(oursConfig(baseUrl)).pipe(Layer.provide(http))
 
-const oursUpdate = (client: IdentityClient["Type"]) =>
+/** The update every "ours" contender makes. */
+export const oursUpdate = (client: IdentityClient["Type"]) =>
   client.update(ID, { displayName: "Bench User", tags: ["bench"], metadata: { plan: "pro" } })
 
 const contenders = (baseUrl: string): ReadonlyArray<Contender> => {
