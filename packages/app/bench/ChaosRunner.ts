@@ -223,8 +223,14 @@ export const run = (options: Options): Effect.Effect<Report, ServeError, Scope.S
     // every attempt reaches the transport below the policy: count them there, and the lookups of creates
     const attempts = yield* Ref.make(0)
     const lookups = yield* Ref.make(0)
+    const lean = options.transport === "lean"
     const undici = Context.get(
-      yield* Layer.build(options.transport === "lean" ? UndiciHttpClient.layer : NodeHttpClient.layerUndici),
+      // the lean stack as IdentitiesLive builds it: the transport enforces the attempt timeouts
+      yield* Layer.build(
+        lean
+          ? UndiciHttpClient.layerWith({ limit: RetryPolicyLive.attemptLimit(options.policy) })
+          : NodeHttpClient.layerUndici
+      ),
       HttpClient.HttpClient
     )
     const counted = HttpClient.transform(undici, (send, request) =>
@@ -238,7 +244,7 @@ export const run = (options: Options): Effect.Effect<Report, ServeError, Scope.S
     const client = yield* IdentityClient.make({
       apiKey,
       baseUrl: server.url,
-      transformClient: RetryPolicyLive.transformClient(options.policy)
+      transformClient: RetryPolicyLive.transformClient({ ...options.policy, transportEnforcesLimits: lean })
     }).pipe(Effect.provideService(HttpClient.HttpClient, counted))
 
     // unhandled rejections anywhere in the process during the run are defects too

@@ -13,24 +13,28 @@ import * as RetryPolicy from "./RetryPolicy.js"
 import * as UndiciHttpClient from "./UndiciHttpClient.js"
 
 /**
- * The client for a resolved configuration, over the `HttpClient` in context (any transport; one that does not
- * enforce `RequestTimeout` gets Effect's own attempt timeouts).
+ * The client for a resolved configuration, over the `HttpClient` in context (any transport: every attempt is raced
+ * against Effect's own timer).
  */
 export const fromConfig = (config: OrqConfig.OrqConfig): Layer.Layer<IdentityClient, never, HttpClient.HttpClient> =>
   layer({ apiKey: config.apiKey, baseUrl: config.baseUrl, transformClient: RetryPolicy.transformClient(config) })
 
 /**
- * The client for a resolved configuration, over the lean undici transport ({@link UndiciHttpClient}), which
- * enforces the attempt timeouts itself: the fastest stack, and the one {@link IdentitiesLive} uses.
+ * The client for a resolved configuration, over a lean undici transport of its own ({@link UndiciHttpClient}),
+ * which enforces the attempt timeouts itself: the fastest stack, and the one {@link IdentitiesLive} uses.
  */
 export const fromConfigUndici = (config: OrqConfig.OrqConfig): Layer.Layer<IdentityClient> =>
-  fromConfig(config).pipe(Layer.provide(UndiciHttpClient.layer))
+  layer({
+    apiKey: config.apiKey,
+    baseUrl: config.baseUrl,
+    transformClient: RetryPolicy.transformClient({ ...config, transportEnforcesLimits: true })
+  }).pipe(Layer.provide(UndiciHttpClient.layerWith({ limit: RetryPolicy.attemptLimit(config) })))
 
 /** The client configured from the environment, over the `HttpClient` in context. */
 export const layerConfig: Layer.Layer<IdentityClient, ConfigError.ConfigError, HttpClient.HttpClient> = Layer
   .unwrapEffect(Effect.map(OrqConfig.OrqConfig, fromConfig))
 
-/** The client configured from the environment, over the lean undici transport. */
-export const IdentitiesLive: Layer.Layer<IdentityClient, ConfigError.ConfigError> = layerConfig.pipe(
-  Layer.provide(UndiciHttpClient.layer)
+/** The client configured from the environment, over the lean undici transport ({@link fromConfigUndici}). */
+export const IdentitiesLive: Layer.Layer<IdentityClient, ConfigError.ConfigError> = Layer.unwrapEffect(
+  Effect.map(OrqConfig.OrqConfig, fromConfigUndici)
 )

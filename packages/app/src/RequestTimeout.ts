@@ -1,9 +1,10 @@
 /**
- * A time limit on one request, answer body included, handed by `RetryPolicy` to the transport. A transport that
- * enforces it ({@link UndiciHttpClient}) arms a timer when it sends the request, fails the call and aborts the
- * request, or the body still being read, when the timer fires, and calls `enforced` to say so: from then on the
- * policy stops racing each attempt against its own `Effect.timeoutFail` (two forked fibers per attempt, the
- * largest cost of a retried call, see BENCHMARKS.md). Over any other transport the policy's timer stays.
+ * A time limit on one request, answer body included, enforced by the transport itself ({@link UndiciHttpClient}):
+ * a timer armed when the request is sent fails the call and aborts the request, or the body still being read,
+ * when it fires. The transport has a limit of its own for every request (`UndiciHttpClient.layerWith`), which
+ * {@link current} overrides for the requests of one fiber. `RetryPolicy`, told that its transport enforces limits,
+ * relies on this instead of racing each attempt against `Effect.timeoutFail` (two forked fibers per attempt, the
+ * largest cost of a retried call, see BENCHMARKS.md).
  *
  * @since 0.1.0
  */
@@ -12,18 +13,16 @@ import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Cause, FiberRef, Option } from "effect"
 import { globalValue } from "effect/GlobalValue"
 
-/** The limit of the requests sent by the current fiber: how long, and what to say when it passes. */
+/** A limit on a request: how long, and what to say when it passes. */
 export interface RequestTimeout {
   readonly millis: number
   readonly description: string
-  /** Called by a transport that enforces the limit itself, when it arms its timer. */
-  readonly enforced: () => void
 }
 
 /** The longest delay a Node timer can wait; a longer limit is no limit, as with Effect's own clock. */
 export const MAX_TIMER_MILLIS = 2 ** 31 - 1
 
-/** The limit the transport applies to the requests the current fiber sends; none by default. */
+/** The limit of the requests the current fiber sends, in place of the transport's own; none by default. */
 export const current: FiberRef.FiberRef<Option.Option<RequestTimeout>> = globalValue(
   Symbol.for("@orq-effect/app/RequestTimeout/current"),
   () => FiberRef.unsafeMake(Option.none<RequestTimeout>())

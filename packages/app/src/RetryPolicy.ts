@@ -46,6 +46,19 @@ export interface Options {
   readonly baseDelay?: Duration.DurationInput | undefined
   /** The longest backoff step, before jitter. Defaults to 8 s. */
   readonly maxDelay?: Duration.DurationInput | undefined
+  /**
+   * The transport enforces time limits itself: {@link attemptLimit} on every request, unless the fiber sets
+   * `RequestTimeout.current` (`UndiciHttpClient.layerWith({ limit: attemptLimit(options) })`, as `IdentitiesLive`
+   * builds it). The policy then hands the transport a limit only when less than a whole attempt is left of the
+   * deadline, and races no timer of its own. Otherwise (the default) every attempt is raced against Effect's timer.
+   */
+  readonly transportEnforcesLimits?: boolean | undefined
+}
+
+/** The limit of one whole attempt: `timeout`, said as "no answer within …". */
+export const attemptLimit = (options: Pick<Options, "timeout">): RequestTimeout.RequestTimeout => {
+  const timeout = Duration.decode(options.timeout)
+  return { millis: Duration.toMillis(timeout), description: `no answer within ${Duration.format(timeout)}` }
 }
 
 /** Statuses worth another attempt. */
@@ -165,42 +178,26 @@ export const createExternalId = (request: HttpClientRequest.HttpClientRequest): 
 
 /** The policy as a `transformClient` hook for `IdentityClient.make`. */
 export const transformClient = (options: Options) => (client: HttpClient.HttpClient): HttpClient.HttpClient => {
-  const timeout = Duration.decode(options.timeout)
   const deadline = Duration.decode(options.deadline)
-
-  const timeoutMessage = `no answer within ${Duration.format(timeout)}`
   const deadlineMessage = `deadline of ${Duration.format(deadline)} passed`
-
-  /** Whether the transport has said it enforces {@link RequestTimeout.current} (see there). */
-  let transportEnforces = false
-  const enforced = () => {
-    transportEnforces = true
-  }
-  const timeoutMillis = Duration.toMillis(timeout)
   const deadlineMillis = Duration.toMillis(deadline)
-  /** The usual limit handed to the transport: the whole attempt timeout. */
-  const attemptLimit: RequestTimeout.RequestTimeout = { millis: timeoutMillis, description: timeoutMessage, enforced }
-  const attemptTimeout = Option.some(attemptLimit)
+  const whole = attemptLimit(options)
 
   /**
-   * `effect` within the attempt timeout, or within `leftMillis` when less than that is left of the deadline: the
-   * limit is handed to the transport, and until the transport has said it enforces it, Effect's timer races the
-   * attempt too (either one ends it with the same error).
+   * `effect` within the attempt timeout, or within `leftMillis` when less than that is left of the deadline:
+   * enforced by the transport when it enforces limits (a whole attempt is its own limit, anything shorter is
+   * handed to it in `RequestTimeout.current`), otherwise by Effect's timer.
    */
   const within = <A>(
     request: HttpClientRequest.HttpClientRequest,
     effect: Effect.Effect<A, HttpClientError.HttpClientError>,
     leftMillis: number
   ): Effect.Effect<A, HttpClientError.HttpClientError> => {
-    const limit = leftMillis < timeoutMillis
-      ? { millis: Math.max(0, leftMillis), description: deadlineMessage, enforced }
-      : attemptLimit
-    const handed = Effect.locally(
-      effect,
-      RequestTimeout.current,
-      limit === attemptLimit ? attemptTimeout : Option.some(limit)
-    )
-    return transportEnforces ? handed : Effect.timeoutFail(handed, {
+    const limit = leftMillis < whole.millis ? { millis: Math.max(0, leftMillis), description: deadlineMessage } : whole
+    if (options.transportEnforcesLimits === true) {
+      return limit === whole ? effect : Effect.locally(effect, RequestTimeout.current, Option.some(limit))
+    }
+    return Effect.timeoutFail(effect, {
       duration: Duration.millis(limit.millis),
       onTimeout: () => RequestTimeout.error(request, limit.description)
     })

@@ -3,8 +3,9 @@
  * keeps the answer's chunks as they arrive, instead of undici's `request` and its Node `Readable` body. Compared
  * with `NodeHttpClient.layerUndici`:
  *
- * - it enforces {@link RequestTimeout.current} itself: a timer armed with the request aborts it, or its body
- *   still being read, and the call fails with a timeout (no fiber is forked for it);
+ * - it enforces time limits itself ({@link RequestTimeout}): its own limit for every request ({@link layerWith}), or
+ *   the fiber's {@link RequestTimeout.current}; a timer armed with the request aborts it, or its body still being
+ *   read, and the call fails with a timeout (no fiber is forked for it);
  * - the HTTP span records method, server, port, path, scheme and status, but neither the query string (it may
  *   carry a search term) nor headers; `traceparent` is sent as by the platform client;
  * - a body is buffered as it arrives up to {@link HIGH_WATER_MARK} bytes, then the connection waits for a reader
@@ -266,8 +267,14 @@ const bodyOf = (
   }
 }
 
+/** How the lean client sends. */
+export interface Options {
+  /** The time limit of every request whose fiber sets none in {@link RequestTimeout.current}; none by default. */
+  readonly limit?: RequestTimeout.RequestTimeout | undefined
+}
+
 /** The client over `dispatcher`. */
-export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
+export const make = (dispatcher: Undici.Dispatcher, options: Options = {}): HttpClient.HttpClient =>
   HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
     (effect) =>
       Effect.flatMap(effect, (request) => {
@@ -276,7 +283,7 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
           return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
         }
         return Effect.withFiberRuntime<Response, HttpClientError.HttpClientError>((fiber) => {
-          const limit = Option.getOrUndefined(fiber.getFiberRef(RequestTimeout.current))
+          const limit = Option.getOrUndefined(fiber.getFiberRef(RequestTimeout.current)) ?? options.limit
           const send = (headers: Headers.Headers) =>
             Effect.flatMap(bodyOf(request.body), (payload) =>
               Effect.async<Response, HttpClientError.RequestError>((resumeFiber) => {
@@ -329,7 +336,6 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
                   }, limit.millis)
                 // an unread body must not keep the process alive until the limit
                 timer?.unref()
-                limit?.enforced()
                 const handler: Undici.Dispatcher.DispatchHandler = {
                   onRequestStart: (started) => {
                     controller = started
@@ -433,7 +439,11 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
   )
 
 /** The lean client over a fresh undici `Agent`, closed with the layer. */
-export const layer: Layer.Layer<HttpClient.HttpClient> = Layer.scoped(
-  HttpClient.HttpClient,
-  Effect.map(NodeHttpClient.makeDispatcher, make)
-)
+export const layerWith = (options: Options): Layer.Layer<HttpClient.HttpClient> =>
+  Layer.scoped(
+    HttpClient.HttpClient,
+    Effect.map(NodeHttpClient.makeDispatcher, (dispatcher) => make(dispatcher, options))
+  )
+
+/** The lean client over a fresh undici `Agent`, closed with the layer, with no time limit of its own. */
+export const layer: Layer.Layer<HttpClient.HttpClient> = layerWith({})

@@ -335,34 +335,55 @@ describe("RetryPolicy", () => {
   })
 
   describe("timeouts and the deadline", () => {
-    it.effect("the limit is handed to the transport; once the transport says it enforces it, the policy's timer stops", () =>
+    /**
+     * A client over a transport that records the limit each request is handed (`RequestTimeout.current`) and answers
+     * `step`, under a policy told that the transport enforces limits.
+     */
+    const overEnforcing = (step: Step, options: Partial<RetryPolicy.Options>) =>
       Effect.gen(function*() {
-        const handed: Array<number> = []
-        let calls = 0
-        // a transport that says it enforces the limit on its first request, then hangs without enforcing it
+        const handed: Array<Option.Option<number>> = []
         const transport = HttpClient.make((request) =>
           Effect.flatMap(FiberRef.get(RequestTimeout.current), (limit) => {
-            calls++
-            if (Option.isNone(limit)) return Effect.die("no limit handed to the transport")
-            handed.push(limit.value.millis)
-            if (calls > 1) return Effect.never
-            limit.value.enforced()
-            return respond(request, ok())
+            handed.push(Option.map(limit, (l) => l.millis))
+            return respond(request, step)
           })
         )
         const client = yield* IdentityClient.make({
           apiKey: Redacted.make(KEY),
           baseUrl: BASE_URL,
-          transformClient: RetryPolicy.transformClient({ ...defaults, timeout: Duration.seconds(2) })
+          transformClient: RetryPolicy.transformClient({ ...defaults, ...options, transportEnforcesLimits: true })
         }).pipe(Effect.provideService(HttpClient.HttpClient, transport))
-        yield* settle(client.retrieve("ext-1")).pipe(Effect.flatten)
-        const second = yield* Effect.fork(client.retrieve("ext-1"))
+        return { client, handed }
+      })
+
+    it.effect("over a transport that enforces limits, a whole attempt is left to it: no limit handed, no timer", () =>
+      Effect.gen(function*() {
+        const { client, handed } = yield* overEnforcing({ hang: true }, { timeout: Duration.seconds(2) })
+        const call = yield* Effect.fork(client.retrieve("ext-1"))
         yield* TestClock.adjust(Duration.minutes(10))
-        // the policy trusts the transport: no timer of its own ended the hanging attempt
-        assert.isTrue(Option.isNone(yield* Fiber.poll(second)))
-        assert.deepStrictEqual(handed, [2000, 2000])
-        yield* Fiber.interrupt(second)
+        // the policy trusts the transport with its own limit: no timer of the policy's ended the hanging attempt
+        assert.isTrue(Option.isNone(yield* Fiber.poll(call)))
+        assert.deepStrictEqual(handed, [Option.none()])
+        yield* Fiber.interrupt(call)
       }))
+
+    it.effect("over a transport that enforces limits, less than an attempt left of the deadline is handed to it", () =>
+      Effect.gen(function*() {
+        const { client, handed } = yield* overEnforcing(ok(), {
+          timeout: Duration.seconds(10),
+          deadline: Duration.seconds(3)
+        })
+        yield* settle(client.retrieve("ext-1")).pipe(Effect.flatten)
+        assert.deepStrictEqual(handed, [Option.some(3000)])
+      }))
+
+    it.effect("attemptLimit is the whole attempt's timeout, said as the transport will report it", () =>
+      Effect.sync(() =>
+        assert.deepStrictEqual(RetryPolicy.attemptLimit({ timeout: Duration.millis(1500) }), {
+          millis: 1500,
+          description: "no answer within 1s 500ms"
+        })
+      ))
 
     it.effect("an attempt that does not answer within the timeout is aborted and retried", () =>
       Effect.gen(function*() {

@@ -105,15 +105,8 @@ const server = (answer: Answer) =>
     (s) => Effect.sync(s.close)
   )
 
-/** A limit handed to the transport; counts how often the transport says it enforces it. */
-const limit = (millis: number, counter = { enforced: 0 }) =>
-  Option.some({
-    millis,
-    description: `no answer within ${millis} millis`,
-    enforced: () => {
-      counter.enforced++
-    }
-  })
+/** A limit for a fiber's requests. */
+const limit = (millis: number) => Option.some({ millis, description: `no answer within ${millis} millis` })
 
 /** A TCP server on loopback that accepts connections and never says a word: a TLS handshake to it hangs. */
 const silent = Effect.acquireRelease(
@@ -127,11 +120,15 @@ const silent = Effect.acquireRelease(
 /** How many timers keep the process alive. */
 const activeTimers = () => process.getActiveResourcesInfo().filter((resource) => resource === "Timeout").length
 
-/** The lean client, in the test's scope. */
-const lean = Effect.flatMap(
-  Layer.build(UndiciHttpClient.layer),
-  (context) => Effect.provide(HttpClient.HttpClient, context)
-)
+/** The lean client built with `options`, in the test's scope. */
+const leanWith = (options: UndiciHttpClient.Options) =>
+  Effect.flatMap(
+    Layer.build(UndiciHttpClient.layerWith(options)),
+    (context) => Effect.provide(HttpClient.HttpClient, context)
+  )
+
+/** The lean client with no limit of its own, in the test's scope. */
+const lean = leanWith({})
 
 /** The failure of `effect`, which must fail. */
 const failure = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.flip(effect)
@@ -287,17 +284,29 @@ describe("UndiciHttpClient: the time limit of RequestTimeout.current", () => {
       assert.isBelow(Date.now() - started, 2000)
     }).pipe(Effect.scoped))
 
-  it.live("the transport says it enforces the limit, once per request", () =>
+  it.live("a limit of the client's own applies to every request whose fiber sets none", () =>
     Effect.gen(function*() {
-      const s = yield* server("at once")
-      const client = yield* lean
-      const counter = { enforced: 0 }
-      yield* Effect.locally(
-        Effect.flatMap(client.get(`${s.url}/v2/identities/x`), (response) => response.text),
-        RequestTimeout.current,
-        limit(1000, counter)
-      )
-      assert.strictEqual(counter.enforced, 1)
+      const s = yield* server("never")
+      const client = yield* leanWith({ limit: { millis: 100, description: "the client's own limit" } })
+      const started = Date.now()
+      const error = yield* failure(client.get(`${s.url}/v2/identities/x`))
+      assert.isTrue(Cause.isTimeoutException(error.cause))
+      assert.strictEqual(error._tag === "RequestError" ? error.description : undefined, "the client's own limit")
+      assert.isBelow(Date.now() - started, 2000)
+      yield* waitMillis(50)
+      assert.strictEqual(s.aborted(), 1)
+    }).pipe(Effect.scoped))
+
+  it.live("the fiber's limit replaces the client's own", () =>
+    Effect.gen(function*() {
+      const s = yield* server({ after: 150 })
+      const client = yield* leanWith({ limit: { millis: 50, description: "the client's own limit" } })
+      const get = Effect.flatMap(client.get(`${s.url}/v2/identities/x`), (response) => response.text)
+      // longer than the client's: the slow answer arrives
+      assert.strictEqual(yield* Effect.locally(get, RequestTimeout.current, limit(5000)), IDENTITY)
+      // shorter than the answer: the fiber's description, not the client's
+      const error = yield* failure(Effect.locally(get, RequestTimeout.current, limit(60)))
+      assert.strictEqual(error._tag === "RequestError" ? error.description : undefined, "no answer within 60 millis")
     }).pipe(Effect.scoped))
 
   for (
