@@ -1,8 +1,8 @@
 /**
  * Effect run-loop steps per call: the PATCH of the throughput section, counted rather than timed, so the numbers
  * do not depend on the machine's load. A fiber running with `OpSupervision` on calls its supervisor's `onEffect`
- * once per step of its run loop (a `flatMap`, a `sync`, a FiberRef update, …). Steps differ in cost, but most of a
- * call's client CPU goes to them and to collecting what they allocate, so their count is what a client can cut.
+ * once per step of its run loop (a `flatMap`, a `sync`, a FiberRef update, …). Steps differ in cost (BENCHMARKS.md
+ * times some), so their count is a proxy for what a client adds to a call, free of noise, not a measure of CPU.
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
