@@ -16,6 +16,7 @@ import {
   Unauthorized
 } from "@orq-effect/domain/IdentityError"
 import * as Duration from "effect/Duration"
+import { identity } from "effect/Function"
 import * as Option from "effect/Option"
 import * as RetryAfter from "./RetryAfter.js"
 
@@ -67,10 +68,14 @@ export const fromStatus = (options: {
   readonly body: string
   readonly subject: Subject
   readonly nowMillis: number
+  /** Scrubs what the error quotes from the answer, its message and request id (say, an echoed key). */
+  readonly redact?: ((text: string) => string) | undefined
 }): IdentityError => {
-  const { body, headers, status, subject } = options
-  const requestId = headers["x-request-id"]
-  const serverMessage = parseMessage(body)
+  const { headers, status, subject } = options
+  const redact = options.redact ?? identity
+  const quotedId = headers["x-request-id"]
+  const requestId = quotedId === undefined ? undefined : redact(quotedId)
+  const serverMessage = parseMessage(redact(options.body))
   const say = (fallback: string) => serverMessage ?? fallback
   switch (status) {
     case 400:

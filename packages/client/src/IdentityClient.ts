@@ -309,18 +309,17 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           Effect.orElseSucceed(readBody(response), () => ""),
           Clock.currentTimeMillis
         ),
-        ([body, nowMillis]) => {
-          const requestId = requestIdOf(response.headers, redact)
-          return Effect.fail(ErrorResponse.fromStatus({
-            status: response.status,
-            headers: requestId === undefined
-              ? response.headers
-              : Headers.set(response.headers, "x-request-id", requestId),
-            body: redact(body),
-            subject,
-            nowMillis
-          }))
-        }
+        ([body, nowMillis]) =>
+          Effect.fail(
+            ErrorResponse.fromStatus({
+              status: response.status,
+              headers: response.headers,
+              body,
+              subject,
+              nowMillis,
+              redact
+            })
+          )
       )
 
     const fromHttpError = (

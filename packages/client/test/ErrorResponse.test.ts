@@ -147,6 +147,19 @@ describe("ErrorResponse.fromStatus", () => {
     assert.strictEqual(error.message, "slow down (retry after 2s)")
   })
 
+  it("redact scrubs what the error quotes from the answer: the server's message and the request id", () => {
+    const error = ErrorResponse.fromStatus({
+      status: 401,
+      headers: Headers.fromInput({ "x-request-id": "req_sk-secret" }),
+      body: `{"message":"bad key sk-secret"}`,
+      subject: {},
+      nowMillis: 0,
+      redact: (text) => text.replaceAll("sk-secret", "<redacted>")
+    })
+    assert.strictEqual(error.message, "bad key <redacted>")
+    assert.strictEqual("requestId" in error ? error.requestId : undefined, "req_<redacted>")
+  })
+
   it("a 429 ignores X-RateLimit-* values that are not numbers", () => {
     const error = fromStatus(429, "", {
       "x-ratelimit-limit": "",
