@@ -223,14 +223,10 @@ export const run = (options: Options): Effect.Effect<Report, ServeError, Scope.S
     // every attempt reaches the transport below the policy: count them there, and the lookups of creates
     const attempts = yield* Ref.make(0)
     const lookups = yield* Ref.make(0)
-    const lean = options.transport === "lean"
+    // the lean stack as IdentitiesLive builds it: one limit, enforced by the transport and known to the policy
+    const limit = options.transport === "lean" ? RetryPolicyLive.attemptLimit(options.policy) : undefined
     const undici = Context.get(
-      // the lean stack as IdentitiesLive builds it: the transport enforces the attempt timeouts
-      yield* Layer.build(
-        lean
-          ? UndiciHttpClient.layerWith({ limit: RetryPolicyLive.attemptLimit(options.policy) })
-          : NodeHttpClient.layerUndici
-      ),
+      yield* Layer.build(limit === undefined ? NodeHttpClient.layerUndici : UndiciHttpClient.layerWith({ limit })),
       HttpClient.HttpClient
     )
     const counted = HttpClient.transform(undici, (send, request) =>
@@ -244,7 +240,7 @@ export const run = (options: Options): Effect.Effect<Report, ServeError, Scope.S
     const client = yield* IdentityClient.make({
       apiKey,
       baseUrl: server.url,
-      transformClient: RetryPolicyLive.transformClient({ ...options.policy, transportEnforcesLimits: lean })
+      transformClient: RetryPolicyLive.transformClient({ ...options.policy, transportLimit: limit })
     }).pipe(Effect.provideService(HttpClient.HttpClient, counted))
 
     // unhandled rejections anywhere in the process during the run are defects too

@@ -23,12 +23,15 @@ export const fromConfig = (config: OrqConfig.OrqConfig): Layer.Layer<IdentityCli
  * The client for a resolved configuration, over a lean undici transport of its own ({@link UndiciHttpClient}),
  * which enforces the attempt timeouts itself: the fastest stack, and the one {@link IdentitiesLive} uses.
  */
-export const fromConfigUndici = (config: OrqConfig.OrqConfig): Layer.Layer<IdentityClient> =>
-  layer({
+export const fromConfigUndici = (config: OrqConfig.OrqConfig): Layer.Layer<IdentityClient> => {
+  // one limit, enforced by the transport and known to the policy, which then races no timer of its own
+  const limit = RetryPolicy.attemptLimit(config)
+  return layer({
     apiKey: config.apiKey,
     baseUrl: config.baseUrl,
-    transformClient: RetryPolicy.transformClient({ ...config, transportEnforcesLimits: true })
-  }).pipe(Layer.provide(UndiciHttpClient.layerWith({ limit: RetryPolicy.attemptLimit(config) })))
+    transformClient: RetryPolicy.transformClient({ ...config, transportLimit: limit })
+  }).pipe(Layer.provide(UndiciHttpClient.layerWith({ limit })))
+}
 
 /** The client configured from the environment, over the `HttpClient` in context. */
 export const layerConfig: Layer.Layer<IdentityClient, ConfigError.ConfigError, HttpClient.HttpClient> = Layer

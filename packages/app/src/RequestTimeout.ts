@@ -1,10 +1,10 @@
 /**
  * A time limit on one request, answer body included, enforced by the transport itself ({@link UndiciHttpClient}):
  * a timer armed when the request is sent fails the call and aborts the request, or the body still being read,
- * when it fires. The transport has a limit of its own for every request (`UndiciHttpClient.layerWith`), which
- * {@link current} overrides for the requests of one fiber. `RetryPolicy`, told that its transport enforces limits,
- * relies on this instead of racing each attempt against `Effect.timeoutFail` (two forked fibers per attempt, the
- * largest cost of a retried call, see BENCHMARKS.md).
+ * when it fires. The transport may have a limit of its own for every request (`UndiciHttpClient.layerWith`), which
+ * {@link current} can shorten for the requests of one fiber. `RetryPolicy`, told the transport's own limit, relies
+ * on this instead of racing each attempt against `Effect.timeoutFail` (two forked fibers per attempt, the largest
+ * cost of a retried call, see BENCHMARKS.md).
  *
  * @since 0.1.0
  */
@@ -22,11 +22,17 @@ export interface RequestTimeout {
 /** The longest delay a Node timer can wait; a longer limit is no limit, as with Effect's own clock. */
 export const MAX_TIMER_MILLIS = 2 ** 31 - 1
 
-/** The limit of the requests the current fiber sends, in place of the transport's own; none by default. */
+/** A limit on the requests the current fiber sends, besides the transport's own (the shorter applies); none by default. */
 export const current: FiberRef.FiberRef<Option.Option<RequestTimeout>> = globalValue(
   Symbol.for("@orq-effect/app/RequestTimeout/current"),
   () => FiberRef.unsafeMake(Option.none<RequestTimeout>())
 )
+
+/** The shorter of two limits, either of which may be absent. */
+export const shorter = (
+  a: RequestTimeout | undefined,
+  b: RequestTimeout | undefined
+): RequestTimeout | undefined => a === undefined ? b : b === undefined || a.millis <= b.millis ? a : b
 
 /** The failure of a request that ran out of time: a transport failure whose cause is a `TimeoutException`. */
 export const error = (

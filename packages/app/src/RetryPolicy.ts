@@ -47,12 +47,13 @@ export interface Options {
   /** The longest backoff step, before jitter. Defaults to 8 s. */
   readonly maxDelay?: Duration.DurationInput | undefined
   /**
-   * The transport enforces time limits itself: {@link attemptLimit} on every request, unless the fiber sets
-   * `RequestTimeout.current` (`UndiciHttpClient.layerWith({ limit: attemptLimit(options) })`, as `IdentitiesLive`
-   * builds it). The policy then hands the transport a limit only when less than a whole attempt is left of the
-   * deadline, and races no timer of its own. Otherwise (the default) every attempt is raced against Effect's timer.
+   * The limit the transport enforces itself on every request, and it also enforces `RequestTimeout.current`, as
+   * `UndiciHttpClient.layerWith({ limit })` does (`IdentitiesLive` gives both the same {@link attemptLimit}). The
+   * policy then races no timer of its own: it hands the transport an attempt's limit only when that is shorter than
+   * this one (less than a whole attempt left of the deadline, say). Without it, every attempt is raced against
+   * Effect's timer.
    */
-  readonly transportEnforcesLimits?: boolean | undefined
+  readonly transportLimit?: RequestTimeout.RequestTimeout | undefined
 }
 
 /** The limit of one whole attempt: `timeout`, said as "no answer within …". */
@@ -183,25 +184,34 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
   const deadlineMillis = Duration.toMillis(deadline)
   const whole = attemptLimit(options)
 
+  /** The limit of an attempt that starts with `leftMillis` left of the deadline. */
+  const limitOf = (leftMillis: number): RequestTimeout.RequestTimeout =>
+    leftMillis < whole.millis ? { millis: Math.max(0, leftMillis), description: deadlineMessage } : whole
+
+  const transportLimit = options.transportLimit
   /**
-   * `effect` within the attempt timeout, or within `leftMillis` when less than that is left of the deadline:
-   * enforced by the transport when it enforces limits (a whole attempt is its own limit, anything shorter is
-   * handed to it in `RequestTimeout.current`), otherwise by Effect's timer.
+   * `effect` within the limit of an attempt that starts with `leftMillis` left of the deadline: enforced by the
+   * transport when it has a limit of its own (a shorter one is handed to it in `RequestTimeout.current`), otherwise
+   * by Effect's timer.
    */
-  const within = <A>(
+  const within: <A>(
     request: HttpClientRequest.HttpClientRequest,
     effect: Effect.Effect<A, HttpClientError.HttpClientError>,
     leftMillis: number
-  ): Effect.Effect<A, HttpClientError.HttpClientError> => {
-    const limit = leftMillis < whole.millis ? { millis: Math.max(0, leftMillis), description: deadlineMessage } : whole
-    if (options.transportEnforcesLimits === true) {
-      return limit === whole ? effect : Effect.locally(effect, RequestTimeout.current, Option.some(limit))
+  ) => Effect.Effect<A, HttpClientError.HttpClientError> = transportLimit === undefined
+    ? (request, effect, leftMillis) => {
+      const limit = limitOf(leftMillis)
+      return Effect.timeoutFail(effect, {
+        duration: Duration.millis(limit.millis),
+        onTimeout: () => RequestTimeout.error(request, limit.description)
+      })
     }
-    return Effect.timeoutFail(effect, {
-      duration: Duration.millis(limit.millis),
-      onTimeout: () => RequestTimeout.error(request, limit.description)
-    })
-  }
+    : (_, effect, leftMillis) => {
+      const limit = limitOf(leftMillis)
+      return transportLimit.millis <= limit.millis
+        ? effect
+        : Effect.locally(effect, RequestTimeout.current, Option.some(limit))
+    }
 
   /** One attempt: the whole answer in time (see `within`); a transient status becomes a failure. */
   const attempt = (

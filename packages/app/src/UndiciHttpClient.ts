@@ -3,9 +3,9 @@
  * keeps the answer's chunks as they arrive, instead of undici's `request` and its Node `Readable` body. Compared
  * with `NodeHttpClient.layerUndici`:
  *
- * - it enforces time limits itself ({@link RequestTimeout}): its own limit for every request ({@link layerWith}), or
- *   the fiber's {@link RequestTimeout.current}; a timer armed with the request aborts it, or its body still being
- *   read, and the call fails with a timeout (no fiber is forked for it);
+ * - it enforces time limits itself ({@link RequestTimeout}): its own limit for every request ({@link layerWith}) and
+ *   the fiber's {@link RequestTimeout.current}, whichever is shorter; a timer armed with the request aborts it, or
+ *   its body still being read, and the call fails with a timeout (no fiber is forked for it);
  * - the HTTP span records method, server, port, path, scheme and status, but neither the query string (it may
  *   carry a search term) nor headers; `traceparent` is sent as by the platform client;
  * - a body is buffered as it arrives up to {@link HIGH_WATER_MARK} bytes, then the connection waits for a reader
@@ -269,7 +269,10 @@ const bodyOf = (
 
 /** How the lean client sends. */
 export interface Options {
-  /** The time limit of every request whose fiber sets none in {@link RequestTimeout.current}; none by default. */
+  /**
+   * The time limit of every request; none by default. A fiber's {@link RequestTimeout.current} can shorten it for
+   * the requests that fiber sends, never lengthen it.
+   */
   readonly limit?: RequestTimeout.RequestTimeout | undefined
 }
 
@@ -283,7 +286,10 @@ export const make = (dispatcher: Undici.Dispatcher, options: Options = {}): Http
           return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
         }
         return Effect.withFiberRuntime<Response, HttpClientError.HttpClientError>((fiber) => {
-          const limit = Option.getOrUndefined(fiber.getFiberRef(RequestTimeout.current)) ?? options.limit
+          const limit = RequestTimeout.shorter(
+            options.limit,
+            Option.getOrUndefined(fiber.getFiberRef(RequestTimeout.current))
+          )
           const send = (headers: Headers.Headers) =>
             Effect.flatMap(bodyOf(request.body), (payload) =>
               Effect.async<Response, HttpClientError.RequestError>((resumeFiber) => {

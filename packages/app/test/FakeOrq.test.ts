@@ -4,9 +4,10 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import { IdentityStore } from "@orq-effect/client"
 import { layer as clientLayer } from "@orq-effect/client/IdentityClient"
-import { Effect, Layer, Redacted } from "effect"
+import { Duration, Effect, Layer, Redacted } from "effect"
 import { identityBehaviour } from "../../client/test/behaviour/IdentityBehaviour.js"
 import * as FakeOrq from "../src/FakeOrq.js"
+import * as IdentitiesLive from "../src/IdentitiesLive.js"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
 
 const API_KEY = Redacted.make("sk-test-fake-orq")
@@ -25,11 +26,29 @@ const live = (
     })
   ).pipe(Layer.provide(transport))
 
+/** What `IdentitiesLive` builds (its retry policy, the transport's own timeouts), against a fresh FakeOrq. */
+const identitiesLive = (generation: FakeOrq.Generation) =>
+  Layer.unwrapScoped(
+    Effect.gen(function*() {
+      const store = yield* IdentityStore.make()
+      const baseUrl = yield* FakeOrq.start({ store, generation, apiKey: API_KEY })
+      return IdentitiesLive.fromConfigUndici({
+        apiKey: API_KEY,
+        baseUrl,
+        timeout: Duration.seconds(10),
+        deadline: Duration.seconds(60),
+        maxRetries: 2
+      })
+    })
+  )
+
 identityBehaviour("IdentityClient over HTTP against FakeOrq (seed)", live("seed"))
 identityBehaviour("IdentityClient over HTTP against FakeOrq (current)", live("current"))
 // the lean transport, IdentitiesLive's, behaves the same on both generations
 identityBehaviour("IdentityClient over the lean undici transport (seed)", live("seed", UndiciHttpClient.layer))
 identityBehaviour("IdentityClient over the lean undici transport (current)", live("current", UndiciHttpClient.layer))
+identityBehaviour("IdentitiesLive's stack, policy included (seed)", identitiesLive("seed"))
+identityBehaviour("IdentitiesLive's stack, policy included (current)", identitiesLive("current"))
 
 // ---------------------------------------------------------------------------------------------------------------------
 // the wire, read with plain fetch

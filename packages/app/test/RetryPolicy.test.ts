@@ -337,9 +337,9 @@ describe("RetryPolicy", () => {
   describe("timeouts and the deadline", () => {
     /**
      * A client over a transport that records the limit each request is handed (`RequestTimeout.current`) and answers
-     * `step`, under a policy told that the transport enforces limits.
+     * `step`, under a policy told that the transport enforces `transportLimit` itself.
      */
-    const overEnforcing = (step: Step, options: Partial<RetryPolicy.Options>) =>
+    const overLimitedTransport = (step: Step, options: Partial<RetryPolicy.Options>) =>
       Effect.gen(function*() {
         const handed: Array<Option.Option<number>> = []
         const transport = HttpClient.make((request) =>
@@ -351,14 +351,17 @@ describe("RetryPolicy", () => {
         const client = yield* IdentityClient.make({
           apiKey: Redacted.make(KEY),
           baseUrl: BASE_URL,
-          transformClient: RetryPolicy.transformClient({ ...defaults, ...options, transportEnforcesLimits: true })
+          transformClient: RetryPolicy.transformClient({ ...defaults, ...options })
         }).pipe(Effect.provideService(HttpClient.HttpClient, transport))
         return { client, handed }
       })
 
-    it.effect("over a transport that enforces limits, a whole attempt is left to it: no limit handed, no timer", () =>
+    it.effect("over a transport with the attempt's limit as its own, an attempt is left to it: nothing handed, no timer", () =>
       Effect.gen(function*() {
-        const { client, handed } = yield* overEnforcing({ hang: true }, { timeout: Duration.seconds(2) })
+        const { client, handed } = yield* overLimitedTransport({ hang: true }, {
+          timeout: Duration.seconds(2),
+          transportLimit: RetryPolicy.attemptLimit({ timeout: Duration.seconds(2) })
+        })
         const call = yield* Effect.fork(client.retrieve("ext-1"))
         yield* TestClock.adjust(Duration.minutes(10))
         // the policy trusts the transport with its own limit: no timer of the policy's ended the hanging attempt
@@ -367,11 +370,23 @@ describe("RetryPolicy", () => {
         yield* Fiber.interrupt(call)
       }))
 
-    it.effect("over a transport that enforces limits, less than an attempt left of the deadline is handed to it", () =>
+    it.effect("over a transport with a longer limit of its own, every attempt is handed the attempt's limit", () =>
       Effect.gen(function*() {
-        const { client, handed } = yield* overEnforcing(ok(), {
+        const { client, handed } = yield* overLimitedTransport({ status: 503 }, {
+          timeout: Duration.seconds(2),
+          maxRetries: 1,
+          transportLimit: RetryPolicy.attemptLimit({ timeout: Duration.seconds(30) })
+        })
+        yield* settle(client.retrieve("ext-1"))
+        assert.deepStrictEqual(handed, [Option.some(2000), Option.some(2000)])
+      }))
+
+    it.effect("over a transport with a limit of its own, less than an attempt left of the deadline is handed to it", () =>
+      Effect.gen(function*() {
+        const { client, handed } = yield* overLimitedTransport(ok(), {
           timeout: Duration.seconds(10),
-          deadline: Duration.seconds(3)
+          deadline: Duration.seconds(3),
+          transportLimit: RetryPolicy.attemptLimit({ timeout: Duration.seconds(10) })
         })
         yield* settle(client.retrieve("ext-1")).pipe(Effect.flatten)
         assert.deepStrictEqual(handed, [Option.some(3000)])

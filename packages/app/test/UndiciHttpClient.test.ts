@@ -297,16 +297,26 @@ describe("UndiciHttpClient: the time limit of RequestTimeout.current", () => {
       assert.strictEqual(s.aborted(), 1)
     }).pipe(Effect.scoped))
 
-  it.live("the fiber's limit replaces the client's own", () =>
+  it.live("the shorter of the client's own limit and the fiber's applies", () =>
     Effect.gen(function*() {
       const s = yield* server({ after: 150 })
-      const client = yield* leanWith({ limit: { millis: 50, description: "the client's own limit" } })
-      const get = Effect.flatMap(client.get(`${s.url}/v2/identities/x`), (response) => response.text)
-      // longer than the client's: the slow answer arrives
-      assert.strictEqual(yield* Effect.locally(get, RequestTimeout.current, limit(5000)), IDENTITY)
-      // shorter than the answer: the fiber's description, not the client's
-      const error = yield* failure(Effect.locally(get, RequestTimeout.current, limit(60)))
-      assert.strictEqual(error._tag === "RequestError" ? error.description : undefined, "no answer within 60 millis")
+      const get = (client: HttpClient.HttpClient) =>
+        Effect.flatMap(client.get(`${s.url}/v2/identities/x`), (response) => response.text)
+      const description = (effect: Effect.Effect<string, HttpClientError.HttpClientError>) =>
+        Effect.map(failure(effect), (error) => error._tag === "RequestError" ? error.description : undefined)
+      const strict = yield* leanWith({ limit: { millis: 50, description: "the client's own limit" } })
+      // a fiber cannot lengthen the client's limit
+      assert.strictEqual(
+        yield* description(Effect.locally(get(strict), RequestTimeout.current, limit(5000))),
+        "the client's own limit"
+      )
+      const loose = yield* leanWith({ limit: { millis: 5000, description: "the client's own limit" } })
+      assert.strictEqual(yield* get(loose), IDENTITY)
+      // but it can shorten it
+      assert.strictEqual(
+        yield* description(Effect.locally(get(loose), RequestTimeout.current, limit(60))),
+        "no answer within 60 millis"
+      )
     }).pipe(Effect.scoped))
 
   for (
@@ -407,6 +417,19 @@ describe("IdentitiesLive over the lean transport: ORQ_TIMEOUT enforced by the tr
         assert.strictEqual(s.aborted(), 2)
       }).pipe(Effect.scoped))
   }
+
+  it.live("a longer limit the caller's fiber sets in RequestTimeout.current does not lengthen ORQ_TIMEOUT", () =>
+    Effect.gen(function*() {
+      const s = yield* server("never")
+      const client = yield* live(s.url)
+      const started = Date.now()
+      const error = yield* failure(
+        Effect.locally(client.retrieve("ext-1"), RequestTimeout.current, limit(60_000))
+      )
+      assert.strictEqual(error._tag === "TransportError" ? error.reason : undefined, "Timeout")
+      assert.include(error.message, "no answer within 200ms")
+      assert.isBelow(Date.now() - started, 2000)
+    }).pipe(Effect.scoped))
 
   it.live("an answer within the timeout is the identity", () =>
     Effect.gen(function*() {
