@@ -41,16 +41,26 @@ const messageOf = (value: unknown): string | undefined => {
   return messageOf(record.error)
 }
 
-/** The server's message in any of the four documented shapes, else the raw text, else `undefined`. */
-export const parseMessage = (body: string): string | undefined => {
+/**
+ * The server's message in any of the four documented shapes, else the raw text, else `undefined`, scrubbed by
+ * `redact` before it is shortened (so no part of a secret survives), and after JSON unescaping (so an echo such as
+ * `sk\/…` or `\u0073k…` is scrubbed too).
+ */
+export const parseMessage = (body: string, redact: (text: string) => string = identity): string | undefined => {
   if (body.trim().length === 0) return undefined
   try {
     const message = messageOf(JSON.parse(body))
-    if (message !== undefined && message.length > 0) return shorten(message)
+    if (message !== undefined && message.length > 0) return shorten(redact(message))
   } catch {
     // not JSON: fall back to the text itself
   }
-  return /<html|<!doctype/i.test(body) ? "the server answered with an HTML page" : shorten(body)
+  return /<html|<!doctype/i.test(body) ? "the server answered with an HTML page" : shorten(redact(body))
+}
+
+/** The answer's `x-request-id`, scrubbed by `redact` (it is copied into every error). */
+export const requestIdOf = (headers: Headers.Headers, redact: (text: string) => string): string | undefined => {
+  const requestId = headers["x-request-id"]
+  return requestId === undefined ? undefined : redact(requestId)
 }
 
 const NUMBER = /^\s*-?\d+(?:\.\d+)?\s*$/
@@ -69,13 +79,11 @@ export const fromStatus = (options: {
   readonly subject: Subject
   readonly nowMillis: number
   /** Scrubs what the error quotes from the answer, its message and request id (say, an echoed key). */
-  readonly redact?: ((text: string) => string) | undefined
+  readonly redact: (text: string) => string
 }): IdentityError => {
   const { headers, status, subject } = options
-  const redact = options.redact ?? identity
-  const quotedId = headers["x-request-id"]
-  const requestId = quotedId === undefined ? undefined : redact(quotedId)
-  const serverMessage = parseMessage(redact(options.body))
+  const requestId = requestIdOf(headers, options.redact)
+  const serverMessage = parseMessage(options.body, options.redact)
   const say = (fallback: string) => serverMessage ?? fallback
   switch (status) {
     case 400:

@@ -160,12 +160,6 @@ interface Answer {
   readonly body: string
 }
 
-/** The answer's `x-request-id`, scrubbed by `redact` (it is copied into every error). */
-const requestIdOf = (headers: Headers.Headers, redact: (text: string) => string): string | undefined => {
-  const requestId = headers["x-request-id"]
-  return requestId === undefined ? undefined : redact(requestId)
-}
-
 /**
  * Decodes a 2xx body. A body that is not JSON is said so without quoting it (the parser's message quotes the
  * body, which may hold PII or an echoed secret); `redact` scrubs what the schema's reason may still quote.
@@ -179,7 +173,7 @@ const decodeWith = <A>(
     new MalformedResponse({
       status: answer.status,
       message: `the ${answer.status} answer is not ${what}: ${reason}`,
-      requestId: requestIdOf(answer.headers, redact)
+      requestId: ErrorResponse.requestIdOf(answer.headers, redact)
     })
   let json: unknown
   try {
@@ -292,7 +286,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
               new MalformedResponse({
                 status: response.status,
                 message: `the ${response.status} answer is larger than ${MAX_RESPONSE_BYTES} bytes`,
-                requestId: requestIdOf(response.headers, redact)
+                requestId: ErrorResponse.requestIdOf(response.headers, redact)
               })
             ),
           onSome: Effect.succeed
@@ -334,7 +328,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
               new MalformedResponse({
                 status: error.response.status,
                 message: `the ${error.response.status} answer could not be read`,
-                requestId: requestIdOf(error.response.headers, redact)
+                requestId: ErrorResponse.requestIdOf(error.response.headers, redact)
               })
             )
         case "RequestError":

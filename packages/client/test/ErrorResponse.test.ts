@@ -2,6 +2,7 @@ import * as Headers from "@effect/platform/Headers"
 import { assert, describe, it } from "@effect/vitest"
 import type { IdentityError } from "@orq-effect/domain/IdentityError"
 import { Duration, FastCheck as fc } from "effect"
+import { identity } from "effect/Function"
 import * as ErrorResponse from "../src/ErrorResponse.js"
 
 /** The four error shapes seen across orq's docs, around `message`. */
@@ -18,7 +19,14 @@ const fromStatus = (
   headers: Record<string, string> = {},
   subject: ErrorResponse.Subject = {}
 ): IdentityError =>
-  ErrorResponse.fromStatus({ status, headers: Headers.fromInput(headers), body, subject, nowMillis: 0 })
+  ErrorResponse.fromStatus({
+    status,
+    headers: Headers.fromInput(headers),
+    body,
+    subject,
+    nowMillis: 0,
+    redact: identity
+  })
 
 describe("ErrorResponse.parseMessage", () => {
   it("reads the message of each of the four shapes", () => {
@@ -158,6 +166,16 @@ describe("ErrorResponse.fromStatus", () => {
     })
     assert.strictEqual(error.message, "bad key <redacted>")
     assert.strictEqual("requestId" in error ? error.requestId : undefined, "req_<redacted>")
+  })
+
+  it("redact scrubs a secret the server's JSON escaped, and before the message is shortened", () => {
+    const redact = (text: string) => text.replaceAll("sk/secret", "<redacted>")
+    for (const body of [`{"message":"bad key sk\\/secret"}`, `{"message":"bad key \\u0073k/secret"}`]) {
+      assert.strictEqual(ErrorResponse.parseMessage(body, redact), "bad key <redacted>", body)
+    }
+    // the key straddles the cut: a message shortened first would keep its start
+    const long = JSON.stringify({ message: `${"x".repeat(295)} sk/secret` })
+    assert.notInclude(ErrorResponse.parseMessage(long, redact) ?? "", "sk/")
   })
 
   it("a 429 ignores X-RateLimit-* values that are not numbers", () => {
