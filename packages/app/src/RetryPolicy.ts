@@ -250,7 +250,8 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
       return next(now).pipe(
         Effect.catchAll((first) => {
           if (!retryable(first)) return Effect.fail(first)
-          // the schedule's first input is the failure just seen; later inputs come from new attempts
+          // the schedule (built only now, so a call that succeeds at once builds none) must first see the failure
+          // just seen: `again` replays it once, without a request, then makes a new attempt on every later run
           let replayed = false
           const again = Effect.suspend(() => {
             if (replayed) return Effect.flatMap(Clock.currentTimeMillis, next)
