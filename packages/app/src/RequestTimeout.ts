@@ -34,6 +34,11 @@ export const shorter = (
   b: RequestTimeout | undefined
 ): RequestTimeout | undefined => a === undefined ? b : b === undefined || a.millis <= b.millis ? a : b
 
+/** `limit` for a fiber that may already have one (`current`): the shorter of the two. */
+export const narrow =
+  (limit: RequestTimeout) => (inherited: Option.Option<RequestTimeout>): Option.Option<RequestTimeout> =>
+    Option.some(Option.isSome(inherited) && inherited.value.millis < limit.millis ? inherited.value : limit)
+
 /** The failure of a request that ran out of time: a transport failure whose cause is a `TimeoutException`. */
 export const error = (
   request: HttpClientRequest.HttpClientRequest,

@@ -210,7 +210,7 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
       const limit = limitOf(leftMillis)
       return transportLimit.millis <= limit.millis
         ? effect
-        : Effect.locally(effect, RequestTimeout.current, Option.some(limit))
+        : Effect.locallyWith(effect, RequestTimeout.current, RequestTimeout.narrow(limit))
     }
 
   /** One attempt: the whole answer in time (see `within`); a transient status becomes a failure. */

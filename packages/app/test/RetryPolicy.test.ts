@@ -392,6 +392,18 @@ describe("RetryPolicy", () => {
         assert.deepStrictEqual(handed, [Option.some(3000)])
       }))
 
+    it.effect("a shorter limit the caller's fiber already has is kept when the policy hands one", () =>
+      Effect.gen(function*() {
+        const { client, handed } = yield* overLimitedTransport(ok(), {
+          timeout: Duration.seconds(10),
+          deadline: Duration.seconds(3),
+          transportLimit: RetryPolicy.attemptLimit({ timeout: Duration.seconds(10) })
+        })
+        const callersLimit = Option.some({ millis: 1000, description: "the caller's limit" })
+        yield* settle(Effect.locally(client.retrieve("ext-1"), RequestTimeout.current, callersLimit))
+        assert.deepStrictEqual(handed, [Option.some(1000)])
+      }))
+
     it.effect("attemptLimit is the whole attempt's timeout, said as the transport will report it", () =>
       Effect.sync(() =>
         assert.deepStrictEqual(RetryPolicy.attemptLimit({ timeout: Duration.millis(1500) }), {
