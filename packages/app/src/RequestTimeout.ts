@@ -28,16 +28,14 @@ export const current: FiberRef.FiberRef<Option.Option<RequestTimeout>> = globalV
   () => FiberRef.unsafeMake(Option.none<RequestTimeout>())
 )
 
-/** The shorter of two limits, either of which may be absent. */
-export const shorter = (
-  a: RequestTimeout | undefined,
-  b: RequestTimeout | undefined
-): RequestTimeout | undefined => a === undefined ? b : b === undefined || a.millis <= b.millis ? a : b
+/** The shorter of `limit` and `other`, if there is another (`limit` when they are equal). */
+export const shorter = (limit: RequestTimeout, other: RequestTimeout | undefined): RequestTimeout =>
+  other === undefined || limit.millis <= other.millis ? limit : other
 
 /** `limit` for a fiber that may already have one (`current`): the shorter of the two. */
 export const narrow =
   (limit: RequestTimeout) => (inherited: Option.Option<RequestTimeout>): Option.Option<RequestTimeout> =>
-    Option.some(Option.isSome(inherited) && inherited.value.millis < limit.millis ? inherited.value : limit)
+    Option.some(shorter(limit, Option.getOrUndefined(inherited)))
 
 /** The failure of a request that ran out of time: a transport failure whose cause is a `TimeoutException`. */
 export const error = (

@@ -286,10 +286,8 @@ export const make = (dispatcher: Undici.Dispatcher, options: Options = {}): Http
           return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
         }
         return Effect.withFiberRuntime<Response, HttpClientError.HttpClientError>((fiber) => {
-          const limit = RequestTimeout.shorter(
-            options.limit,
-            Option.getOrUndefined(fiber.getFiberRef(RequestTimeout.current))
-          )
+          const fiberLimit = Option.getOrUndefined(fiber.getFiberRef(RequestTimeout.current))
+          const limit = options.limit === undefined ? fiberLimit : RequestTimeout.shorter(options.limit, fiberLimit)
           const send = (headers: Headers.Headers) =>
             Effect.flatMap(bodyOf(request.body), (payload) =>
               Effect.async<Response, HttpClientError.RequestError>((resumeFiber) => {
