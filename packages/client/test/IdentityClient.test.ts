@@ -6,20 +6,7 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import { ListIdentities } from "@orq-effect/domain/Identity"
 import type { IdentityError } from "@orq-effect/domain/IdentityError"
-import {
-  Cause,
-  Chunk,
-  Duration,
-  Effect,
-  Exit,
-  FastCheck as fc,
-  Option,
-  Redacted,
-  Ref,
-  Stream,
-  TestClock,
-  Tracer
-} from "effect"
+import { Cause, Chunk, Duration, Effect, Exit, FastCheck as fc, Option, Redacted, Ref, Stream, TestClock } from "effect"
 import {
   checkCreate,
   checkId,
@@ -31,6 +18,7 @@ import {
   type Options,
   type Service
 } from "../src/IdentityClient.js"
+import { recordSpans } from "./recordSpans.js"
 
 // ---------------------------------------------------------------------------------------------------------------------
 // a fake HttpClient that records every request and answers with a web Response
@@ -998,21 +986,7 @@ describe("the API key never shows in an error", () => {
 
 describe("spans", () => {
   /** Runs `effect` with the current tracer, keeping every span it starts. */
-  const traced = <A, E>(effect: Effect.Effect<A, E>) =>
-    Effect.gen(function*() {
-      const native = yield* Effect.tracer
-      const spans: Array<Tracer.Span> = []
-      const recording = Tracer.make({
-        span: (...args) => {
-          const span = native.span(...args)
-          spans.push(span)
-          return span
-        },
-        context: native.context
-      })
-      yield* Effect.exit(Effect.withTracer(effect, recording))
-      return spans
-    })
+  const traced = <A, E>(effect: Effect.Effect<A, E>) => Effect.map(recordSpans(effect), ({ spans }) => spans)
 
   const pii = ["ada@example.com", "Ada Lovelace", "123-45-6789"]
 

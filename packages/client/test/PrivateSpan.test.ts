@@ -1,24 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Conflict } from "@orq-effect/domain/IdentityError"
-import { Cause, Data, Effect, Exit, Option, Tracer } from "effect"
+import type { Tracer } from "effect"
+import { Cause, Data, Effect, Exit, Option } from "effect"
 import { SpanFailure, withSpan } from "../src/PrivateSpan.js"
-
-/** Runs `effect`, keeping every span it starts. */
-const traced = <A, E>(effect: Effect.Effect<A, E>) =>
-  Effect.gen(function*() {
-    const native = yield* Effect.tracer
-    const spans: Array<Tracer.Span> = []
-    const recording = Tracer.make({
-      span: (...args) => {
-        const span = native.span(...args)
-        spans.push(span)
-        return span
-      },
-      context: native.context
-    })
-    const exit = yield* Effect.exit(Effect.withTracer(effect, recording))
-    return { exit, spans }
-  })
+import { recordSpans as traced } from "./recordSpans.js"
 
 const ended = (span: Tracer.Span | undefined) => {
   assert.strictEqual(span?.status._tag, "Ended")
