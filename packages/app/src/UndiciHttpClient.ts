@@ -292,14 +292,14 @@ export const make = (dispatcher: Undici.Dispatcher, options: Options = {}): Http
             Effect.flatMap(bodyOf(request.body), (payload) =>
               Effect.async<Response, HttpClientError.RequestError>((resumeFiber) => {
                 // undici keeps the handler, and so these closures, until the body has arrived: they must not keep
-                // the fiber, whose result may be the response (which must stay collectable, to be released)
+                // the fiber, whose result may be the response (which must stay collectable, to be released). The
+                // call is settled (answered, failed or interrupted) once `waiting` is gone; resuming again is a no-op.
                 let waiting: typeof resumeFiber | undefined = resumeFiber
                 const resume = (effect: Effect.Effect<Response, HttpClientError.RequestError>) => {
                   const fiberResume = waiting
                   waiting = undefined
                   fiberResume?.(effect)
                 }
-                let settled = false
                 let controller: Undici.Dispatcher.DispatchController | undefined
                 let body: Body | undefined
                 /** The answer's head, while its short body is still arriving. */
@@ -314,11 +314,9 @@ export const make = (dispatcher: Undici.Dispatcher, options: Options = {}): Http
                   } else controller.abort(reason)
                 }
                 const fail = (cause: unknown) => {
-                  settled = true
                   resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
                 }
                 const handOver = (answer: Body, status: number, headers: Undici.Dispatcher.ResponseData["headers"]) => {
-                  settled = true
                   try {
                     resume(Effect.succeed(new Response(request, status, headers, answer)))
                   } catch (cause) {
@@ -331,8 +329,7 @@ export const make = (dispatcher: Undici.Dispatcher, options: Options = {}): Http
                 const timer = limit === undefined || !(limit.millis <= RequestTimeout.MAX_TIMER_MILLIS)
                   ? undefined
                   : setTimeout(() => {
-                    if (!settled) {
-                      settled = true
+                    if (waiting !== undefined) {
                       resume(Effect.fail(RequestTimeout.error(request, limit.description)))
                     }
                     // after settling: undici may report the abort at once, as a failure the call no longer needs
@@ -352,7 +349,7 @@ export const make = (dispatcher: Undici.Dispatcher, options: Options = {}): Http
                     if (statusCode < 200) {
                       return
                     }
-                    if (settled) {
+                    if (waiting === undefined) {
                       started.abort(new Error("the answer came after the call ended"))
                       return
                     }
@@ -374,14 +371,14 @@ export const make = (dispatcher: Undici.Dispatcher, options: Options = {}): Http
                       return
                     }
                     body.end()
-                    if (held !== undefined && !settled) {
+                    if (held !== undefined && waiting !== undefined) {
                       handOver(body, held.status, held.headers)
                     }
                   },
                   onResponseError: (_, error) => {
                     clearTimeout(timer)
                     body?.end(error)
-                    if (!settled && (body === undefined || held !== undefined)) {
+                    if (waiting !== undefined && (body === undefined || held !== undefined)) {
                       fail(error)
                     }
                   }
@@ -403,7 +400,6 @@ export const make = (dispatcher: Undici.Dispatcher, options: Options = {}): Http
                 }
                 return Effect.sync(() => {
                   waiting = undefined
-                  settled = true
                   clearTimeout(timer)
                   abort(new Error("the request was interrupted"))
                 })
