@@ -40,17 +40,19 @@ export const IdentityId = UrlSafeString.pipe(
   Schema.annotations({ identifier: "IdentityId" })
 )
 
-/** The customer's own id of an identity: 1..120 characters. */
-export const ExternalId = Schema.String.pipe(
-  Schema.filter((s) =>
-    s.length === 0
-      ? "must not be empty"
-      : s.length > 120
-      ? `must be at most 120 characters (got ${s.length})`
-      : s.trim().length === 0
-      ? "must not be blank"
-      : true
-  ),
+/** How many characters (code points, as the contract's `maxLength` counts them) `s` has, counting up to `max + 1`. */
+const characters = (s: string, max: number): number => {
+  let count = 0
+  for (const _ of s) if (++count > max) break
+  return count
+}
+
+/**
+ * The customer's own id of an identity: 1..120 characters, counted as the contract's `maxLength` counts them (an
+ * emoji is one). As an identity can be reached by it, it must also be an {@link IdentityId}.
+ */
+export const ExternalId = IdentityId.pipe(
+  Schema.filter((s) => characters(s, 120) <= 120 || `must be at most 120 characters (got ${characters(s, Infinity)})`),
   Schema.annotations({ identifier: "ExternalId" })
 )
 

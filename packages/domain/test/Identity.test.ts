@@ -359,6 +359,20 @@ describe("invalid input (property-based)", () => {
     props
   )
 
+  it("an external_id's 120 characters are counted as the contract counts them: an emoji is one", () => {
+    const emoji = "\u{1F600}"
+    assert.isTrue(Schema.is(CreateIdentity)({ externalId: emoji.repeat(120) }))
+    assert.isFalse(Schema.is(CreateIdentity)({ externalId: emoji.repeat(121) }))
+  })
+
+  for (const externalId of ["ext-\uD800", ".", ".."]) {
+    it.effect(`an external_id an identity could not be reached by (${JSON.stringify(externalId)}) is refused`, () =>
+      Effect.gen(function*() {
+        const error = yield* refuse(CreateIdentity, { externalId })
+        assert.strictEqual(error.field, "externalId")
+      }))
+  }
+
   it.effect.prop(
     "a tag that is not a string is refused",
     [fc.anything().filter((value) => typeof value !== "string")],
