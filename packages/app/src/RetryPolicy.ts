@@ -31,6 +31,7 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { ResponseBody, RetryAfter } from "@orq-effect/client"
+import { IdentityId } from "@orq-effect/domain/Identity"
 import { Cause, Clock, Duration, Effect, Option, Ref, Schedule, Schema } from "effect"
 import * as RequestTimeout from "./RequestTimeout.js"
 
@@ -161,10 +162,11 @@ const readFully = (
         }))
 
 const utf8 = new TextDecoder()
-const CreateBody = Schema.parseJson(Schema.Struct({ external_id: Schema.String }))
+// an external id that cannot name an identity in a path (a lone surrogate, `.`) has no lookup after a 409
+const CreateBody = Schema.parseJson(Schema.Struct({ external_id: IdentityId }))
 const decodeCreateBody = Schema.decodeUnknownOption(CreateBody)
 
-/** The `external_id` of a create request, when `request` is one. */
+/** The `external_id` of a create request, when `request` is one and its `external_id` can be looked up. */
 export const createExternalId = (request: HttpClientRequest.HttpClientRequest): Option.Option<string> => {
   if (request.method !== "POST" || request.body._tag !== "Uint8Array") return Option.none()
   let path: string

@@ -570,6 +570,27 @@ describe("RetryPolicy", () => {
         assert.strictEqual(attempts.length, 1)
       }))
 
+    it.effect("a create whose external_id cannot name an identity in a path is retried like any POST, no lookup", () =>
+      Effect.gen(function*() {
+        // IdentityClient refuses such an id; the policy must not trust that every caller does
+        for (const externalId of ["ext-\uD800", ".."]) {
+          const fake = scripted([{ status: 500 }, { status: 409 }, existing])
+          const client = RetryPolicy.transformClient(defaults)(fake.client)
+          const request = HttpClientRequest.post(`${BASE_URL}/v2/identities`).pipe(
+            HttpClientRequest.bodyUnsafeJson({ external_id: externalId })
+          )
+          const fiber = yield* Effect.fork(client.execute(request))
+          yield* TestClock.adjust(Duration.minutes(1))
+          const error = Either.getLeft(yield* Effect.either(Fiber.join(fiber)))
+          // a 500 leaves it unknown whether the create took effect: without a lookup, it is not retried
+          assert.deepStrictEqual(
+            Option.map(error, (e) => e._tag === "ResponseError" && e.response.status),
+            Option.some(500)
+          )
+          assert.deepStrictEqual(fake.attempts.map((a) => a.method), ["POST"])
+        }
+      }))
+
     it.effect("another POST is retried only when it certainly did not take effect", () =>
       Effect.gen(function*() {
         const run = (steps: ReadonlyArray<Step>) =>
