@@ -477,6 +477,32 @@ describe("failed answers map to typed errors", () => {
       check: (error) => assert.include(tagged(error, "MalformedResponse").message, "not an identity")
     },
     {
+      name: "200 nested 10,000 deep (a defect once: formatting the value overflowed the stack)",
+      reply: respond(200, `{"_id":${"[".repeat(10_000)}${"]".repeat(10_000)},"external_id":"x"}`),
+      call: retrieve,
+      check: (error) => assert.include(tagged(error, "MalformedResponse").message, "_id: expected string")
+    },
+    {
+      name: "200 whose wrong date is not quoted (it may be personal data)",
+      reply: json(200, { ...seed("id_1"), created: "alice@example.com" }),
+      call: retrieve,
+      check: (error) => {
+        const message = tagged(error, "MalformedResponse").message
+        assert.include(message, "created: expected DateTimeUtc")
+        assert.notInclude(message, "alice")
+      }
+    },
+    {
+      name: "200 whose wrong tag is not quoted (it may be personal data)",
+      reply: json(200, { ...seed("id_1"), tags: [{ email: "bob@example.com" }] }),
+      call: retrieve,
+      check: (error) => {
+        const message = tagged(error, "MalformedResponse").message
+        assert.include(message, "tags.0: expected string")
+        assert.notInclude(message, "bob")
+      }
+    },
+    {
       name: "200 with an empty body on retrieve",
       reply: respond(200, ""),
       call: retrieve,

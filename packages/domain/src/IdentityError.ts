@@ -7,6 +7,7 @@
  */
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import type * as AST from "effect/SchemaAST"
 
 const requestId = Schema.optional(Schema.String)
 
@@ -136,15 +137,60 @@ export const IdentityErrorTags: ReadonlyArray<IdentityError["_tag"]> = IdentityE
 /** Whether `u` is an {@link IdentityError} (of any tag). */
 export const isIdentityError: (u: unknown) => u is IdentityError = Schema.is(IdentityError)
 
+interface IssueLine {
+  readonly path: string
+  readonly reason: string
+}
+
+/** What the schema expected, in a few words (the AST's own description of a struct spells out every field). */
+const expected = (ast: AST.AST): string =>
+  ast._tag === "TypeLiteral" ? "an object" : ast._tag === "TupleType" ? "an array" : String(ast).slice(0, 120)
+
+/** The leaves of `issue` with their paths, at most `max` of them, read from the schema only (see below). */
+const issueLines = (
+  issue: ParseResult.ParseIssue,
+  path: ReadonlyArray<PropertyKey>,
+  lines: Array<IssueLine>,
+  max: number
+): void => {
+  if (lines.length >= max) return
+  const line = (reason: string) => lines.push({ path: path.map(String).join("."), reason })
+  switch (issue._tag) {
+    case "Pointer":
+      return issueLines(issue.issue, path.concat(issue.path), lines, max)
+    case "Composite":
+      for (const inner of Array.isArray(issue.issues) ? issue.issues : [issue.issues]) {
+        issueLines(inner, path, lines, max)
+      }
+      return
+    case "Refinement":
+    case "Transformation":
+      return issueLines(issue.issue, path, lines, max)
+    case "Type":
+      return void line(`expected ${expected(issue.ast)}`)
+    case "Missing":
+      return void line("is missing")
+    case "Unexpected":
+      return void line("is unexpected")
+    case "Forbidden":
+      return void line("cannot be decoded synchronously")
+  }
+}
+
 /**
- * A short reason a value did not decode: its first three issues, each naming its path and never the value (the
- * parser's "actual …" part may quote personal data or a secret).
+ * A short reason a value did not decode: its first three offending paths, each with what the schema expected there
+ * (of a nullable field, what its value should have been, not `null`). Built from the schema alone, never
+ * from the value or the parser's messages: those quote the value, which may hold personal data or an echoed secret,
+ * and formatting a deeply nested one overflows the stack.
  */
-export const decodeFailureReason = (error: ParseResult.ParseError): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
-    .slice(0, 3)
-    .map((issue) => {
-      const at = issue.path.length > 0 ? `${issue.path.join(".")}: ` : ""
-      return at + issue.message.replace(/, actual [\s\S]*$/, "").slice(0, 120)
-    })
-    .join("; ")
+export const decodeFailureReason = (error: ParseResult.ParseError): string => {
+  const lines: Array<IssueLine> = []
+  issueLines(error.issue, [], lines, 24)
+  // a nullable field that fails reports "expected null" (or "undefined") too: keep the reason of the value
+  const relevant = lines.filter((line) => !/^expected (null|undefined)$/.test(line.reason))
+  const reasons = new Map<string, string>()
+  for (const { path, reason } of relevant.length > 0 ? relevant : lines) {
+    if (!reasons.has(path)) reasons.set(path, reason)
+  }
+  return [...reasons].slice(0, 3).map(([path, reason]) => path.length > 0 ? `${path}: ${reason}` : reason).join("; ")
+}
