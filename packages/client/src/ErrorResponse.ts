@@ -42,19 +42,25 @@ const messageOf = (value: unknown): string | undefined => {
 }
 
 /**
- * The server's message in any of the four documented shapes, else the raw text, else `undefined`, scrubbed by
- * `redact` before it is shortened (so no part of a secret survives), and after JSON unescaping (so an echo such as
- * `sk\/…` or `\u0073k…` is scrubbed too).
+ * The server's message in any of the four documented shapes, else the JSON or raw text, else `undefined`, scrubbed
+ * by `redact` before it is shortened (so no part of a secret survives), and after JSON unescaping (so an echo such
+ * as `sk\/…` or `\u0073k…` is scrubbed too: JSON without a message is quoted as re-serialized, not as sent).
  */
 export const parseMessage = (body: string, redact: (text: string) => string = identity): string | undefined => {
   if (body.trim().length === 0) return undefined
+  let json: unknown
   try {
-    const message = messageOf(JSON.parse(body))
-    if (message !== undefined && message.length > 0) return shorten(redact(message))
+    json = JSON.parse(body)
   } catch {
-    // not JSON: fall back to the text itself
+    return /<html|<!doctype/i.test(body) ? "the server answered with an HTML page" : shorten(redact(body))
   }
-  return /<html|<!doctype/i.test(body) ? "the server answered with an HTML page" : shorten(redact(body))
+  try {
+    const message = messageOf(json)
+    return shorten(redact(message !== undefined && message.length > 0 ? message : JSON.stringify(json)))
+  } catch {
+    // nested deeper than the walk can go: quoted as sent, it could carry an escaped secret, so it is not quoted
+    return undefined
+  }
 }
 
 /** The answer's `x-request-id`, scrubbed by `redact` (it is copied into every error). */
@@ -65,10 +71,15 @@ export const requestIdOf = (headers: Headers.Headers, redact: (text: string) => 
 
 const NUMBER = /^\s*-?\d+(?:\.\d+)?\s*$/
 
-/** A numeric header; an empty or blank one is absent, not `0` (which `Number("")` would give). */
+/**
+ * A numeric header; an empty or blank one is absent, not `0` (which `Number("")` would give), and so is one too long
+ * to be a finite number.
+ */
 const numberHeader = (headers: Headers.Headers, name: string): number | undefined => {
   const value = headers[name]
-  return value !== undefined && NUMBER.test(value) ? Number(value) : undefined
+  if (value === undefined || !NUMBER.test(value)) return undefined
+  const number = Number(value)
+  return Number.isFinite(number) ? number : undefined
 }
 
 /** The typed error of an answer with a non-2xx `status`. */

@@ -254,11 +254,15 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       : /^[\x21-\x7e]+$/.test(key)
       ? undefined
       : "must be printable ASCII without spaces or line breaks (a trailing newline from a file?)"
+    // a key with `"` or `\` reads differently inside JSON text, which is how a quoted JSON body shows it
+    const keyInJson = JSON.stringify(key).slice(1, -1)
     /**
-     * Scrubs the API key from text the server or the transport produced (a server may echo the header). Keys
-     * shorter than 8 characters (test stand-ins such as "k") are left alone: scrubbing them would garble text.
+     * Scrubs the API key, as is or as JSON text spells it, from text the server or the transport produced (a server
+     * may echo the header). Keys shorter than 8 characters (test stand-ins such as "k") are left alone: scrubbing
+     * them would garble text.
      */
-    const redact = (text: string): string => key.length < 8 ? text : text.replaceAll(key, "<redacted>")
+    const redact = (text: string): string =>
+      key.length < 8 ? text : text.replaceAll(key, "<redacted>").replaceAll(keyInJson, "<redacted>")
     const httpClient = (yield* HttpClient.HttpClient).pipe(
       HttpClient.mapRequest((request) =>
         request.pipe(

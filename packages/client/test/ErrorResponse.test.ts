@@ -69,10 +69,10 @@ describe("ErrorResponse.parseMessage", () => {
     assert.strictEqual(message, `${"x".repeat(300)}…`)
   })
 
-  it("survives a body nested deeper than the parser or the walk can go", () => {
+  it("survives a body nested deeper than the parser or the walk can go: no message, the status says it", () => {
     const deep = `${`{"error":`.repeat(200_000)}"x"${"}".repeat(200_000)}`
-    const message = ErrorResponse.parseMessage(deep)
-    assert.isString(message)
+    assert.isUndefined(ErrorResponse.parseMessage(deep))
+    assert.strictEqual(fromStatus(500, deep).message, "the server answered 500")
   })
 
   it.prop(
@@ -173,16 +173,20 @@ describe("ErrorResponse.fromStatus", () => {
     for (const body of [`{"message":"bad key sk\\/secret"}`, `{"message":"bad key \\u0073k/secret"}`]) {
       assert.strictEqual(ErrorResponse.parseMessage(body, redact), "bad key <redacted>", body)
     }
+    // JSON without a message in a known shape, or with an empty one, is quoted as a whole, unescaped too
+    for (const body of [`{"detail":"bad key \\u0073k\\/secret"}`, `{"message":"","key":"\\u0073k/secret"}`]) {
+      assert.notInclude(ErrorResponse.parseMessage(body, redact), "secret", body)
+    }
     // the key straddles the cut: a message shortened first would keep its start
     const long = JSON.stringify({ message: `${"x".repeat(295)} sk/secret` })
     assert.notInclude(ErrorResponse.parseMessage(long, redact) ?? "", "sk/")
   })
 
-  it("a 429 ignores X-RateLimit-* values that are not numbers", () => {
+  it("a 429 ignores X-RateLimit-* values that are not (finite) numbers", () => {
     const error = fromStatus(429, "", {
       "x-ratelimit-limit": "",
       "x-ratelimit-remaining": " ",
-      "x-ratelimit-reset": "soon"
+      "x-ratelimit-reset": "9".repeat(400)
     })
     if (error._tag !== "RateLimited") return assert.fail(error._tag)
     assert.deepStrictEqual([error.limit, error.remaining, error.reset], [undefined, undefined, undefined])
