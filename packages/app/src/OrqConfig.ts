@@ -13,7 +13,7 @@
  *
  * @since 0.1.0
  */
-import { DEFAULT_BASE_URL } from "@orq-effect/client"
+import * as IdentityClient from "@orq-effect/client/IdentityClient"
 import { Config, ConfigError, Duration, Either, Redacted } from "effect"
 
 /** The resolved configuration. */
@@ -29,22 +29,17 @@ export interface OrqConfig {
 export const isLoopbackHost = (host: string): boolean => /^(localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/i.test(host)
 
 /**
- * Why `url` may not be a base URL, if it may not: only https, or http to a loopback host; no credentials,
- * query or fragment. The reason never repeats the URL, which could hold a secret.
+ * `url` as a base URL (`IdentityClient.checkBaseUrl`: no credentials, query, fragment or white space, no trailing
+ * slash), and only https, or http to a loopback host; or why it may not be one, without repeating it (it could hold
+ * a secret).
  */
-export const refuseBaseUrl = (url: string): string | undefined => {
-  if (!URL.canParse(url)) return "must be an absolute URL such as https://api.orq.ai"
-  const parsed = new URL(url)
-  if (parsed.username !== "" || parsed.password !== "") return "must not carry credentials"
-  if (parsed.search !== "" || parsed.hash !== "") return "must not carry a query or a fragment"
-  if (parsed.protocol === "https:") return undefined
-  if (parsed.protocol === "http:") {
-    return isLoopbackHost(parsed.hostname)
-      ? undefined
-      : `http:// is allowed for loopback hosts only (got http://${parsed.host}); use https://`
-  }
-  return `must be an https:// URL (got ${parsed.protocol}//)`
-}
+export const checkBaseUrl = (url: string): Either.Either<string, string> =>
+  Either.flatMap(IdentityClient.checkBaseUrl(url), (checked) => {
+    const { host, hostname, protocol } = new URL(checked)
+    return protocol === "https:" || isLoopbackHost(hostname)
+      ? Either.right(checked)
+      : Either.left(`http:// is allowed for loopback hosts only (got http://${host}); use https://`)
+  })
 
 /** A duration variable: Effect's duration forms, or a bare number of seconds. */
 export const durationVar = (name: string) =>
@@ -75,13 +70,10 @@ export const apiKey: Config.Config<Redacted.Redacted> = Config.string("ORQ_API_K
   Config.map((key) => Redacted.make(key))
 )
 
-/** The base URL, checked by {@link refuseBaseUrl}. */
+/** The base URL, checked by {@link checkBaseUrl}. */
 export const baseUrl = Config.string("ORQ_BASE_URL").pipe(
-  Config.mapOrFail((url) => {
-    const reason = refuseBaseUrl(url)
-    return reason === undefined ? Either.right(url) : Either.left(ConfigError.InvalidData([], reason))
-  }),
-  Config.withDefault(DEFAULT_BASE_URL)
+  Config.mapOrFail((url) => Either.mapLeft(checkBaseUrl(url), (reason) => ConfigError.InvalidData([], reason))),
+  Config.withDefault(IdentityClient.DEFAULT_BASE_URL)
 )
 
 /** Everything but the key: what a keyless local target needs too. */

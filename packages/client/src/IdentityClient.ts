@@ -87,7 +87,7 @@ export const MAX_RESPONSE_BYTES = ResponseBody.MAX_RESPONSE_BYTES
 export interface Options {
   /** The orq.ai API key, sent as `Authorization: Bearer …`. */
   readonly apiKey: Redacted.Redacted
-  /** Defaults to {@link DEFAULT_BASE_URL}. */
+  /** Defaults to {@link DEFAULT_BASE_URL}; one {@link checkBaseUrl} refuses fails every call with `InvalidRequest`. */
   readonly baseUrl?: string | undefined
   /** Applied last to the prepared client: the place for retries, timeouts or extra headers. */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
@@ -96,6 +96,23 @@ export interface Options {
 // ---------------------------------------------------------------------------------------------------------------------
 // input checks: refused before any I/O
 // ---------------------------------------------------------------------------------------------------------------------
+
+/**
+ * `url` as a base URL, without trailing slashes: absolute http(s), with no credentials, query, fragment or white
+ * space (a bare `?` or a trailing newline from a file would end up inside every request's URL). Or why it cannot be
+ * one, without quoting it (it could hold a secret).
+ */
+export const checkBaseUrl = (url: string): Either.Either<string, string> => {
+  if (/\s/.test(url)) return Either.left("must not contain white space (a trailing newline from a file?)")
+  if (!URL.canParse(url)) return Either.left("must be an absolute URL such as https://api.orq.ai")
+  const parsed = new URL(url)
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
+    return Either.left(`must be an https:// URL (got ${parsed.protocol}//)`)
+  }
+  if (parsed.username !== "" || parsed.password !== "") return Either.left("must not carry credentials")
+  if (url.includes("?") || url.includes("#")) return Either.left("must not carry a query or a fragment")
+  return Either.right(`${parsed.origin}${parsed.pathname.replace(/\/+$/, "")}`)
+}
 
 const validateId = Schema.validateEither(IdentityId)
 
@@ -245,7 +262,8 @@ export const SPAN_REDACTED_HEADERS: ReadonlyArray<string | RegExp> = [
 /** Builds the service over the `HttpClient` in context. */
 export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
-    const baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "")
+    const checkedBaseUrl = checkBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL)
+    const baseUrl = Either.getOrElse(checkedBaseUrl, () => "")
     const key = Redacted.value(options.apiKey)
     const keyIsBlank = key.trim().length === 0
     // checked once, never quoted: a key that cannot be a header value would fail every request, or worse, retry
@@ -362,7 +380,9 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       request: HttpClientRequest.HttpClientRequest,
       subject: ErrorResponse.Subject
     ): Effect.Effect<Answer, IdentityError> =>
-      keyProblem !== undefined
+      Either.isLeft(checkedBaseUrl)
+        ? Effect.fail(new InvalidRequest({ field: "baseUrl", message: `baseUrl: ${checkedBaseUrl.left}` }))
+        : keyProblem !== undefined
         ? Effect.fail(new InvalidRequest({ field: "apiKey", message: `apiKey: ${keyProblem}` }))
         : httpClient.execute(request).pipe(
           Effect.locally(Headers.currentRedactedNames, SPAN_REDACTED_HEADERS),

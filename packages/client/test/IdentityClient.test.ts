@@ -764,6 +764,36 @@ describe("refused input sends nothing", () => {
       }
     }))
 
+  it.effect("a base URL that would send elsewhere, or send its credentials, is refused without quoting it", () =>
+    Effect.gen(function*() {
+      // each would have sent every request somewhere else (`…/api?/v2/identities/…`, `//v2/…`), or leaked a password
+      const refused = [
+        "http://127.0.0.1:9/api?x=1",
+        "http://127.0.0.1:9/api?",
+        "http://127.0.0.1:9/api#frag",
+        "http://127.0.0.1:9/\n",
+        "http://admin:hunter2@127.0.0.1:9",
+        "ftp://127.0.0.1:9",
+        "not a url"
+      ]
+      for (const baseUrl of refused) {
+        const { client, sent } = yield* setup(ok, { baseUrl })
+        const error = tagged(yield* failure(client.delete("user_1")), "InvalidRequest")
+        assert.strictEqual(error.field, "baseUrl", baseUrl)
+        assert.notInclude(error.message, "hunter2")
+        assert.deepStrictEqual(yield* sent, [])
+      }
+    }))
+
+  it.effect("a base URL's trailing slashes and dot segments are resolved before the path is added", () =>
+    Effect.gen(function*() {
+      for (const baseUrl of ["http://127.0.0.1:9/api//", "http://127.0.0.1:9/api/v1/.."]) {
+        const { client, sent } = yield* setup(ok, { baseUrl })
+        yield* client.retrieve("user_1")
+        assert.deepStrictEqual((yield* sent).map((s) => s.url.href), ["http://127.0.0.1:9/api/v2/identities/user_1"])
+      }
+    }))
+
   it.effect("an API key that cannot go into a header is refused before any request, without quoting it", () =>
     Effect.gen(function*() {
       // a key read from a file keeps its newline: node:http throws on such a header, fetch on CR LF or non-Latin-1
