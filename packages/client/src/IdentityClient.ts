@@ -133,7 +133,13 @@ const checkWith = <A, I>(schema: Schema.Schema<A, I>) => {
   // checked when the effect runs, not when it is built: the input may change in between, or be checked again
   return (input: A): Effect.Effect<I, InvalidRequest> =>
     Effect.suspend(() => {
-      const encoded = encode(input)
+      let encoded: Either.Either<I, ParseResult.ParseError>
+      try {
+        encoded = encode(input)
+      } catch {
+        // a getter of the input threw while it was read
+        return Effect.fail(new InvalidRequest({ field: "input", message: "input: reading it threw" }))
+      }
       return Either.isRight(encoded) ? Effect.succeed(encoded.right) : Effect.fail(refusedInput(encoded.left))
     })
 }

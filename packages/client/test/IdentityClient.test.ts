@@ -719,6 +719,15 @@ describe("failed answers map to typed errors", () => {
 // input checks
 // ---------------------------------------------------------------------------------------------------------------------
 
+/** `input` with a getter `key` that throws when read. */
+const throwing = <A extends object>(input: A, key: string): A =>
+  Object.defineProperty({ ...input }, key, {
+    enumerable: true,
+    get: () => {
+      throw new Error("getter threw")
+    }
+  })
+
 describe("refused input sends nothing", () => {
   const refusals: ReadonlyArray<readonly [string, Call, string]> = [
     ["an empty id", (client) => client.retrieve(""), "id"],
@@ -736,7 +745,9 @@ describe("refused input sends nothing", () => {
     ["both cursors", (client) => client.list({ startingAfter: "a", endingBefore: "b" }), "startingAfter"],
     ["a blank cursor", (client) => client.list({ endingBefore: " " }), "endingBefore"],
     ["metadata that is not JSON", (client) => client.create({ externalId: "a", metadata: { n: 1n } }), "metadata"],
-    ["a stream with a bad limit", (client) => Stream.runDrain(client.stream({ limit: 99 })), "limit"]
+    ["a stream with a bad limit", (client) => Stream.runDrain(client.stream({ limit: 99 })), "limit"],
+    ["a create whose getter throws", (client) => client.create(throwing({ externalId: "a" }, "email")), "input"],
+    ["a list whose getter throws", (client) => client.list(throwing({}, "limit")), "input"]
   ]
 
   for (const [name, call, field] of refusals) {
