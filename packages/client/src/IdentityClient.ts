@@ -236,6 +236,16 @@ export const paginate = (
         .pipe(Effect.flatMap((page) => {
           const last = page.data.at(-1)
           if (!page.hasMore || last === undefined) return Effect.succeed([Chunk.fromIterable(page.data), Option.none()])
+          if (Either.isLeft(validateId(last.id))) {
+            // sent back as the next cursor, it would be refused as the caller's input
+            return Effect.fail(
+              new MalformedResponse({
+                status: 200,
+                message: "the page has more, but its last _id cannot be sent back as a cursor (blank, '.', '..' " +
+                  "or not well-formed Unicode)"
+              })
+            )
+          }
           if (HashSet.has(followed, last.id)) {
             return Effect.fail(
               new MalformedResponse({

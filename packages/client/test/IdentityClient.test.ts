@@ -982,6 +982,18 @@ describe("stream", () => {
       assert.include(error.message, "b")
       assert.strictEqual((yield* sent).length, 2)
     }))
+
+  it.effect("a page whose last _id cannot be a cursor is the server's fault, not the caller's", () =>
+    Effect.gen(function*() {
+      for (const id of ["", " ", "..", "a\uD800"]) {
+        const { client, sent } = yield* setup(
+          json(200, { object: "list", data: [seed("a"), seed(id)], has_more: true })
+        )
+        const error = tagged(yield* failure(Stream.runDrain(client.stream())), "MalformedResponse")
+        assert.include(error.message, "cursor")
+        assert.strictEqual((yield* sent).length, 1)
+      }
+    }))
 })
 
 // ---------------------------------------------------------------------------------------------------------------------
