@@ -268,12 +268,10 @@ export const paginate = (
 // ---------------------------------------------------------------------------------------------------------------------
 
 /**
- * The header names whose values the platform's HTTP span may not record: every header not on a short list of
- * harmless ones (`authorization` and `cookie` among them; a server may echo the key or personal data in any other).
+ * The header names whose values the platform's HTTP span may not record: all of them. The span keeps each header's
+ * name; a server may echo the key or personal data in any value, even a `content-type` parameter.
  */
-export const SPAN_REDACTED_HEADERS: ReadonlyArray<string | RegExp> = [
-  /^(?!(?:accept|content-type|content-length|content-encoding|date|retry-after|retry-after-ms|x-ratelimit-limit|x-ratelimit-remaining|x-ratelimit-reset)$)/
-]
+export const SPAN_REDACTED_HEADERS: ReadonlyArray<string | RegExp> = [/^/]
 
 /** Builds the service over the `HttpClient` in context. */
 export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>

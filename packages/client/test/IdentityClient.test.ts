@@ -1108,6 +1108,30 @@ describe("spans", () => {
       assert.isTrue(spans.some((span) => span.name === "http.client PATCH"))
     }))
 
+  it.effect("no header value the server echoes reaches a span, not even in a header as harmless as content-type", () =>
+    Effect.gen(function*() {
+      const { client } = yield* setup((sent) =>
+        Effect.sync(() =>
+          new Response(JSON.stringify(seed("id_1")), {
+            headers: {
+              "content-type": `application/json; echo="${String(sent.headers.authorization)}"`,
+              "retry-after": KEY,
+              "x-echo": pii[0]
+            }
+          })
+        )
+      )
+      const spans = yield* traced(client.retrieve("id_1"))
+      const http = spans.find((span) => span.name === "http.client GET")
+      assert.isDefined(http)
+      assert.isTrue(http?.attributes.has("http.response.header.content-type"))
+      for (const span of spans) {
+        for (const [key, value] of span.attributes) {
+          for (const secret of [pii[0], KEY]) assert.notInclude(String(value), secret, `${span.name} ${key}`)
+        }
+      }
+    }))
+
   it.effect("an ended span keeps no answer: a page streamed is not held by its span until the span is collected", () =>
     Effect.gen(function*() {
       const { client } = yield* setup((sent) =>
