@@ -2,18 +2,22 @@
  * Bulk upsert: sync a `Stream` of identities into orq with bounded concurrency and a client-side rate that
  * adapts to the server's 429s.
  *
- * Each input is created; when its `external_id` is taken (`Conflict`), the identity is updated by `external_id`
- * with the same fields instead. Calls go through an {@link AdaptiveLimiter}: it paces them at a rate that grows
- * while calls succeed (doubling per second until the first 429, then a few permits per second more each second)
- * and shrinks on each 429, pausing every caller for the `Retry-After` the server asked for. A rate-limited call
- * is retried through the limiter; any other error ends that item as `Failed` and the sync goes on.
+ * Each input is created; when its `external_id` is taken (`Conflict`), the identity is fetched by `external_id`
+ * and updated by its `_id` with the same fields: three calls. The API resolves a path's `{id}` as `_id` first, so
+ * an `external_id` that is also another identity's `_id` fetches that other identity; such an item fails with a
+ * `Conflict` instead of updating the wrong one.
+ *
+ * Calls go through an {@link AdaptiveLimiter}: it paces them at a rate that grows while calls succeed (doubling
+ * per second until the first 429, then a few permits per second more each second) and shrinks on each 429,
+ * pausing every caller for the `Retry-After` the server asked for. A rate-limited call is retried through the
+ * limiter; any other error ends that item as `Failed` and the sync goes on.
  *
  * Give this module a client that does not retry 429s itself, or the limiter never hears of them.
  *
  * @since 0.1.0
  */
 import type { CreateIdentity, Identity, UpdateIdentity } from "@orq-effect/domain/Identity"
-import type { IdentityError, RateLimited } from "@orq-effect/domain/IdentityError"
+import { Conflict, type IdentityError, type RateLimited } from "@orq-effect/domain/IdentityError"
 import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
@@ -247,8 +251,8 @@ export interface Options extends LimiterOptions {
 export const toUpdate = ({ externalId: _, ...fields }: CreateIdentity): UpdateIdentity => fields
 
 /**
- * Upserts one input through `limiter`: create, or on `Conflict` update by `external_id`. Never fails: an error
- * ends as a `Failed` outcome. Input the API would refuse fails at once, without a request or a slot.
+ * Upserts one input through `limiter`: create, or on `Conflict` fetch by `external_id` and update by `_id`. Never
+ * fails: an error ends as a `Failed` outcome. Input the API would refuse fails at once, without a request or a slot.
  */
 export const upsertOne = (
   limiter: AdaptiveLimiter,
@@ -277,9 +281,19 @@ export const upsertOne = (
       Effect.zipRight(call(client.create(input))),
       Effect.flatMap((identity) => counted((c) => Outcome.Created({ externalId, identity, ...c }))),
       Effect.catchTag("Conflict", () =>
-        Effect.flatMap(
-          call(client.update(externalId, toUpdate(input))),
-          (identity) => counted((c) => Outcome.Updated({ externalId, identity, ...c }))
+        call(client.retrieve(externalId)).pipe(
+          // `{id}` is resolved as `_id` first: the identity found may not be the one that holds this external id
+          Effect.filterOrFail(
+            (found) => found.externalId === externalId,
+            (found) =>
+              new Conflict({
+                externalId,
+                message: `external_id ${externalId} is taken, but it is also the _id of another identity ` +
+                  `(external_id ${found.externalId}): the API cannot address the identity that holds it`
+              })
+          ),
+          Effect.flatMap((found) => call(client.update(found.id, toUpdate(input)))),
+          Effect.flatMap((identity) => counted((c) => Outcome.Updated({ externalId, identity, ...c })))
         )),
       Effect.catchAll((error) => counted((c) => Outcome.Failed({ externalId, error, ...c })))
     )

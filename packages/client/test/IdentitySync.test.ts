@@ -173,7 +173,8 @@ describe("IdentitySync.upsert", () => {
       assert.strictEqual(byId.get("user_1")?.requests, 1)
       const updated = byId.get("user_2")
       assert.strictEqual(updated?._tag, "Updated")
-      assert.strictEqual(updated?.requests, 2)
+      // create (409), fetch by external id, update by _id
+      assert.strictEqual(updated?.requests, 3)
       const failed = byId.get("user_3")
       assert.isTrue(failed?._tag === "Failed" && failed.error._tag === "InvalidRequest")
       assert.strictEqual(failed?.requests, 0)
@@ -184,6 +185,37 @@ describe("IdentitySync.upsert", () => {
       assert.deepStrictEqual(stored.email, Option.some("old@example.com"))
       assert.deepStrictEqual(stored.metadata, { plan: "pro" })
       assert.deepStrictEqual((yield* memory.retrieve("user_1")).tags, ["a"])
+    }))
+
+  it.effect("an external id that is also another identity's _id fails with a Conflict and updates nothing", () =>
+    Effect.gen(function*() {
+      const memory = yield* IdentityClientMemory.make()
+      const alice = yield* memory.create({ externalId: "alice", displayName: "Alice" })
+      const run = drive(
+        IdentitySync.upsert(Stream.make({ externalId: alice.id, displayName: "Bob" })).pipe(
+          Effect.provide(Layer.succeed(IdentityClient, memory))
+        )
+      )
+      // the first run creates an identity whose external id is alice's _id
+      assert.strictEqual((yield* run).created, 1)
+      // the second is answered 409, and `{id}` = alice's _id fetches alice, not that identity
+      const outcomes = yield* drive(
+        Stream.runCollect(
+          IdentitySync.upsertStream(Stream.make({ externalId: alice.id, displayName: "Bob 2" })).pipe(
+            Stream.provideLayer(Layer.succeed(IdentityClient, memory))
+          )
+        )
+      )
+      const [outcome] = Chunk.toArray(outcomes)
+      assert.isTrue(outcome?._tag === "Failed" && outcome.error._tag === "Conflict")
+      assert.include(outcome?._tag === "Failed" ? outcome.error.message : "", "cannot address")
+      assert.strictEqual(outcome?.requests, 2)
+      assert.deepStrictEqual((yield* memory.retrieve("alice")).displayName, Option.some("Alice"))
+      const all = Chunk.toArray(yield* Stream.runCollect(memory.stream()))
+      assert.deepStrictEqual(
+        all.map((identity) => [identity.externalId, Option.getOrUndefined(identity.displayName)]),
+        [["alice", "Alice"], [alice.id, "Bob"]]
+      )
     }))
 
   it.effect(
