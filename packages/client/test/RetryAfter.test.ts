@@ -70,6 +70,45 @@ describe("RetryAfter.parse", () => {
     }
   })
 
+  it("a wait too long to count in milliseconds is Duration.infinity, never a Duration that cannot be printed", () => {
+    const of = (headers: Record<string, string>) => RetryAfter.parse(Headers.fromInput(headers), now)
+    for (
+      const headers of [
+        { "retry-after": "9".repeat(400) },
+        { "retry-after": "9".repeat(300) },
+        { "retry-after": "1".repeat(20) },
+        { "retry-after": `${"9".repeat(300)}.5` },
+        { "retry-after-ms": "9".repeat(400) },
+        { "retry-after-ms": "9".repeat(17) }
+      ]
+    ) {
+      assert.deepStrictEqual(of(headers), Option.some(Duration.infinity), JSON.stringify(headers).slice(0, 40))
+    }
+    // the largest safe count of milliseconds is still read exactly
+    assert.strictEqual(waitOf({ "retry-after-ms": String(Number.MAX_SAFE_INTEGER) }), Number.MAX_SAFE_INTEGER)
+  })
+
+  it.prop(
+    "any string of digits: a wait that can be printed, finite and safe or Duration.infinity",
+    [
+      // lengths spread over the whole range, not biased towards short strings
+      fc.array(fc.constantFrom(..."0123456789"), { minLength: 1, maxLength: 400, size: "max" }).map((digits) =>
+        digits.join("")
+      ),
+      fc.constantFrom("retry-after", "retry-after-ms")
+    ],
+    ([value, name]) => {
+      const parsed = RetryAfter.parse(Headers.fromInput({ [name]: value }), now)
+      assert.isTrue(Option.isSome(parsed))
+      if (Option.isSome(parsed)) {
+        const millis = Duration.toMillis(parsed.value)
+        assert.isTrue(millis <= Number.MAX_SAFE_INTEGER || !Duration.isFinite(parsed.value), value)
+        assert.isString(Duration.format(parsed.value))
+      }
+    },
+    { fastCheck: { numRuns: 200 } }
+  )
+
   it.prop(
     "any whole number of seconds",
     [fc.integer({ min: 0, max: 1_000_000_000 })],
