@@ -9,8 +9,9 @@
  *
  * Calls go through an {@link AdaptiveLimiter}: it paces them at a rate that grows while calls succeed (doubling
  * per second until the first 429, then a few permits per second more each second) and shrinks on each 429,
- * pausing every caller for the `Retry-After` the server asked for. A rate-limited call is retried through the
- * limiter; any other error ends that item as `Failed` and the sync goes on.
+ * pausing every caller for the `Retry-After` the server asked for, up to `maxWait` (60 s by default). A
+ * rate-limited call is retried through the limiter, unless its `Retry-After` is longer than `maxWait`; that, or
+ * any other error, ends the item as `Failed` and the sync goes on.
  *
  * Give this module a client that does not retry 429s itself, or the limiter never hears of them.
  *
@@ -49,6 +50,11 @@ export interface LimiterOptions {
    * below this factor times the rate at which slots were actually taken in the last second.
    */
   readonly decrease?: number | undefined
+  /**
+   * The longest `Retry-After` that pauses every caller. Defaults to 60 seconds. A 429 asking for longer still
+   * cuts the rate but pauses one slot only, and a sync ends its item as `Failed` with that `RateLimited`.
+   */
+  readonly maxWait?: Duration.DurationInput | undefined
 }
 
 /** A granted call slot: which rate epoch it was granted in. */
@@ -68,8 +74,9 @@ export interface AdaptiveLimiter {
    */
   readonly succeeded: Effect.Effect<void>
   /**
-   * A call made with `permit` was answered 429: pause every caller for `retryAfter` (one slot when absent) and,
-   * once per epoch, cut the rate, so that a volley of 429s from calls already in flight cuts it only once.
+   * A call made with `permit` was answered 429: pause every caller for `retryAfter` (one slot when absent or
+   * longer than {@link maxWait}) and, once per epoch, cut the rate, so that a volley of 429s from calls already in
+   * flight cuts it only once.
    */
   readonly rateLimited: (permit: Permit, retryAfter: Option.Option<Duration.Duration>) => Effect.Effect<void>
   /**
@@ -81,6 +88,8 @@ export interface AdaptiveLimiter {
   readonly rate: Effect.Effect<number>
   /** How many 429s were reported so far. */
   readonly rateLimitedCount: Effect.Effect<number>
+  /** The longest `Retry-After` that pauses every caller (see {@link LimiterOptions.maxWait}). */
+  readonly maxWait: Duration.Duration
 }
 
 interface LimiterState {
@@ -110,6 +119,7 @@ export const makeLimiter = (options: LimiterOptions = {}): Effect.Effect<Adaptiv
     const clamp = (rate: number) => Math.min(maxRate, Math.max(minRate, rate))
     const increase = positive(options.increase, 0.05)
     const decrease = Math.min(positive(options.decrease, 0.9), 1)
+    const maxWait = Duration.decode(options.maxWait ?? Duration.seconds(60))
     const state = yield* Ref.make<LimiterState>({
       rate: clamp(positive(options.initialRate, 25)),
       slowStart: true,
@@ -154,7 +164,7 @@ export const makeLimiter = (options: LimiterOptions = {}): Effect.Effect<Adaptiv
           const factor = s.slowStart ? Math.min(decrease, 0.5) : decrease
           const floor = Number.isFinite(s.taken) ? Math.min(s.rate, s.taken) * decrease : 0
           const rate = cut ? clamp(Math.max(s.rate * factor, floor)) : s.rate
-          const wait = Option.match(retryAfter, {
+          const wait = Option.match(Option.filter(retryAfter, Duration.lessThanOrEqualTo(maxWait)), {
             onNone: () =>
               1000 / rate,
             onSome: Duration.toMillis
@@ -191,11 +201,16 @@ export const makeLimiter = (options: LimiterOptions = {}): Effect.Effect<Adaptiv
       rateLimited,
       limit,
       rate: Effect.map(Ref.get(state), (s) => s.rate),
-      rateLimitedCount: Effect.map(Ref.get(state), (s) => s.rateLimited)
+      rateLimitedCount: Effect.map(Ref.get(state), (s) => s.rateLimited),
+      maxWait
     }
   })
 
 const isRateLimited = (error: { readonly _tag: string }): error is RateLimited => error._tag === "RateLimited"
+
+/** A 429 worth waiting for: one whose `Retry-After`, if any, is within `maxWait`. */
+const isRetryable = (maxWait: Duration.Duration) => (error: { readonly _tag: string }): boolean =>
+  isRateLimited(error) && (error.retryAfter === undefined || Duration.lessThanOrEqualTo(error.retryAfter, maxWait))
 
 // ---------------------------------------------------------------------------------------------------------------------
 // upsert
@@ -241,9 +256,12 @@ export interface Summary {
 export interface Options extends LimiterOptions {
   /** Calls in flight at most. Defaults to 8. */
   readonly concurrency?: number | undefined
-  /** Retries of one call answered 429, through the limiter, before the item fails. Defaults to 10. */
+  /**
+   * Retries of one call answered 429, through the limiter, before the item fails. Defaults to 10. A 429 whose
+   * `Retry-After` is longer than the limiter's `maxWait` is not retried.
+   */
   readonly maxRateLimitedRetries?: number | undefined
-  /** A limiter to share between syncs; a fresh one from these options otherwise. */
+  /** A limiter to share between syncs (its own options apply, `maxWait` too); a fresh one from these otherwise. */
   readonly limiter?: AdaptiveLimiter | undefined
 }
 
@@ -270,7 +288,7 @@ export const upsertOne = (
           isRateLimited(error) ? Ref.update(counts, (c) => ({ ...c, rateLimited: c.rateLimited + 1 })) : Effect.void
         ),
         // the limiter's own pause is the wait between attempts
-        Effect.retry({ times: retries, while: isRateLimited })
+        Effect.retry({ times: retries, while: isRetryable(limiter.maxWait) })
       )
     const externalId = input.externalId
     /** An outcome with the requests and 429s counted so far. */

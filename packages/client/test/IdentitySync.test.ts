@@ -91,6 +91,23 @@ describe("AdaptiveLimiter", () => {
       assert.strictEqual(yield* limiter.rate, 22.5)
     }))
 
+  it.effect("a Retry-After longer than maxWait pauses one slot only, and still cuts the rate", () =>
+    Effect.gen(function*() {
+      const limiter = yield* IdentitySync.makeLimiter({ initialRate: 10, maxWait: Duration.seconds(30) })
+      assert.deepStrictEqual(limiter.maxWait, Duration.seconds(30))
+      yield* limiter.rateLimited(yield* limiter.take, Option.some(Duration.hours(1)))
+      yield* limiter.rateLimited(yield* drive(limiter.take), Option.some(Duration.infinity))
+      assert.strictEqual(yield* limiter.rate, 4.5)
+      const start = yield* Clock.currentTimeMillis
+      yield* drive(limiter.take)
+      assert.isAtMost((yield* Clock.currentTimeMillis) - start, 1000)
+      // a wait of exactly maxWait is honoured
+      yield* limiter.rateLimited(yield* drive(limiter.take), Option.some(Duration.seconds(30)))
+      const paused = yield* Clock.currentTimeMillis
+      yield* drive(limiter.take)
+      assert.isAtLeast((yield* Clock.currentTimeMillis) - paused, 30_000)
+    }))
+
   it.effect("a pause imposed while a caller waits for its slot holds that caller too", () =>
     Effect.gen(function*() {
       const limiter = yield* IdentitySync.makeLimiter({ initialRate: 1 })
@@ -258,6 +275,43 @@ describe("IdentitySync.upsert", () => {
       }),
     { timeout: 30_000 }
   )
+
+  it.effect("a 429 whose Retry-After passes maxWait fails that item at once; the others go on unpaused", () =>
+    Effect.gen(function*() {
+      const memory = yield* IdentityClientMemory.make()
+      // the server asks user_2 to come back in an hour and user_4 in "9" x 400 seconds (Duration.infinity)
+      const waits = new Map([["user_2", Duration.hours(1)], ["user_4", Duration.infinity]])
+      const service: Service = {
+        ...memory,
+        create: (input) => {
+          const wait = waits.get(input.externalId)
+          return wait === undefined
+            ? memory.create(input)
+            : Effect.fail(new RateLimited({ message: "rate limited", retryAfter: wait }))
+        }
+      }
+      const sync = (options: IdentitySync.Options) =>
+        drive(
+          Stream.runCollect(
+            IdentitySync.upsertStream(inputs(5), { concurrency: 1, ...options }).pipe(
+              Stream.provideLayer(Layer.succeed(IdentityClient, service))
+            )
+          )
+        ).pipe(Effect.map((outcomes) => new Map(Chunk.toArray(outcomes).map((o) => [o.externalId, o]))))
+      const start = yield* Clock.currentTimeMillis
+      const byId = yield* sync({})
+      for (const id of ["user_2", "user_4"]) {
+        const failed = byId.get(id)
+        assert.isTrue(failed?._tag === "Failed" && failed.error._tag === "RateLimited", id)
+        assert.deepStrictEqual([failed?.requests, failed?.rateLimited], [1, 1])
+      }
+      for (const id of ["user_1", "user_3", "user_5"]) assert.strictEqual(byId.get(id)?._tag, "Created")
+      assert.isBelow((yield* Clock.currentTimeMillis) - start, 60_000)
+      // with a maxWait of two hours, the hour is waited out (and then refused again, up to the retries)
+      const patient = yield* sync({ maxWait: Duration.hours(2), maxRateLimitedRetries: 1 })
+      assert.strictEqual(patient.get("user_2")?.requests, 2)
+      assert.isAtLeast((yield* Clock.currentTimeMillis) - start, 3_600_000)
+    }))
 
   it.effect("a call still rate-limited after its retries fails that item only, after waiting each time", () =>
     Effect.gen(function*() {
