@@ -254,8 +254,12 @@ export interface Summary {
 
 /** The knobs of a sync. */
 export interface Options extends LimiterOptions {
-  /** Calls in flight at most. Defaults to 8. */
-  readonly concurrency?: number | undefined
+  /**
+   * Inputs in progress at most. Defaults to 8 (also for `NaN`); a fraction is rounded down, and anything below 1
+   * is 1. `Infinity` or `"unbounded"` takes in every input at once, each waiting for a slot of the limiter: memory
+   * grows with the stream.
+   */
+  readonly concurrency?: number | "unbounded" | undefined
   /**
    * Retries of one call answered 429, through the limiter, before the item fails. Defaults to 10. A 429 whose
    * `Retry-After` is longer than the limiter's `maxWait` is not retried.
@@ -318,6 +322,17 @@ export const upsertOne = (
   })
 
 /**
+ * The `concurrency` option as `Stream.mapEffect` takes it. (`Infinity` there, with `unordered`, makes it emit
+ * nothing for inputs that do not finish at once: so it becomes `"unbounded"`.)
+ */
+const concurrencyOf = (concurrency: Options["concurrency"]): number | "unbounded" =>
+  concurrency === "unbounded" || concurrency === Number.POSITIVE_INFINITY
+    ? "unbounded"
+    : concurrency === undefined || Number.isNaN(concurrency)
+    ? 8
+    : Math.max(1, Math.floor(concurrency))
+
+/**
  * Upserts every input, `concurrency` at a time under one adaptive limiter; emits each outcome as it is known
  * (not in input order). Fails only when `inputs` does.
  */
@@ -330,7 +345,7 @@ export const upsertStream = <E, R>(
       options.limiter === undefined ? makeLimiter(options) : Effect.succeed(options.limiter),
       (limiter) =>
         Stream.mapEffect(inputs, (input) => upsertOne(limiter, input, options), {
-          concurrency: Math.max(1, Math.floor(options.concurrency ?? 8)),
+          concurrency: concurrencyOf(options.concurrency),
           unordered: true
         })
     )

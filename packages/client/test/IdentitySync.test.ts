@@ -235,6 +235,45 @@ describe("IdentitySync.upsert", () => {
       )
     }))
 
+  it.effect("concurrency: Infinity is unbounded, NaN the default, a fraction rounded down, below 1 is 1", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [IdentitySync.Options["concurrency"], number]> = [
+        [Number.POSITIVE_INFINITY, 20],
+        ["unbounded", 20],
+        [undefined, 8],
+        [Number.NaN, 8],
+        [2.5, 2],
+        [0, 1],
+        [0.5, 1],
+        [-3, 1],
+        [Number.NEGATIVE_INFINITY, 1]
+      ]
+      for (const [concurrency, expected] of cases) {
+        const memory = yield* IdentityClientMemory.make()
+        const inFlight = yield* Ref.make({ now: 0, max: 0 })
+        // each create takes a second, so the inputs in progress pile up to the limit
+        const service: Service = {
+          ...memory,
+          create: (input) =>
+            Ref.update(inFlight, ({ max, now }) => ({ now: now + 1, max: Math.max(max, now + 1) })).pipe(
+              Effect.zipRight(Effect.sleep(Duration.seconds(1))),
+              Effect.zipRight(memory.create(input)),
+              Effect.ensuring(Ref.update(inFlight, (c) => ({ ...c, now: c.now - 1 })))
+            )
+        }
+        const outcomes = yield* drive(
+          Stream.runCollect(
+            IdentitySync.upsertStream(inputs(20), { concurrency, initialRate: 1000 }).pipe(
+              Stream.provideLayer(Layer.succeed(IdentityClient, service))
+            )
+          )
+        )
+        const label = `concurrency ${String(concurrency)}`
+        assert.strictEqual(Chunk.size(Chunk.filter(outcomes, (o) => o._tag === "Created")), 20, label)
+        assert.strictEqual((yield* Ref.get(inFlight)).max, expected, label)
+      }
+    }))
+
   it.effect(
     "under a server limit: backs off on 429, recovers, and keeps close to the allowed rate",
     () =>
