@@ -2,7 +2,8 @@
  * The Identities API's semantics over in-memory state: what `layerMemory` serves to tests and what the local
  * fake orq server serves over HTTP. Inputs are taken as already checked; the store only decides what the API
  * decides: ids, timestamps, lookup by `_id` or `external_id`, 404, 409, partial update, search, tag filter
- * and cursor pagination.
+ * and cursor pagination. As over the wire, nothing is shared with the caller: `tags` and `metadata` are copied
+ * on the way in and on the way out, so mutating an input or an answer changes no later answer.
  *
  * @since 0.1.0
  */
@@ -32,7 +33,7 @@ export interface IdentityStore {
   readonly update: (id: string, patch: UpdateIdentity) => Effect.Effect<Identity, NotFound>
   readonly delete: (id: string) => Effect.Effect<void, NotFound>
   readonly list: (params: ListIdentities) => Effect.Effect<IdentityPage>
-  /** Every identity, in `_id` order. */
+  /** Every identity, in `_id` order (copies, as every answer). */
   readonly all: Effect.Effect<ReadonlyArray<Identity>>
 }
 
@@ -82,6 +83,14 @@ const matches = (identity: Identity, search: string | undefined, tags: ReadonlyA
   return tags === undefined || tags.length === 0 || tags.some((tag) => identity.tags.includes(tag))
 }
 
+/** A copy of JSON `metadata`, as a fresh answer of the API would carry it. */
+const copyMetadata = (metadata: { readonly [key: string]: unknown }): { readonly [key: string]: unknown } =>
+  JSON.parse(JSON.stringify(metadata))
+
+/** `identity` with its own `tags` and `metadata`: what the store keeps and what it answers. */
+const copy = (identity: Identity): Identity =>
+  new Identity({ ...identity, tags: [...identity.tags], metadata: copyMetadata(identity.metadata) })
+
 /** The index of the first identity whose `_id` is above `id` (`strict`) or at least `id`: a binary search. */
 const firstAbove = (identities: ReadonlyArray<Identity>, id: string, strict: boolean): number => {
   let low = 0
@@ -100,7 +109,7 @@ export const make = (initial: Iterable<Identity> = [], options: StoreOptions = {
   Effect.gen(function*() {
     const sorted = (identities: Iterable<Identity>) =>
       [...identities].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    const state = yield* Ref.make<ReadonlyArray<Identity>>(sorted(initial))
+    const state = yield* Ref.make<ReadonlyArray<Identity>>(sorted(Array.from(initial, copy)))
     const lastUlid = yield* Ref.make("")
     const writes = yield* Effect.makeSemaphore(1)
     const onChange = options.onChange ?? (() => Effect.void)
@@ -154,8 +163,8 @@ export const make = (initial: Iterable<Identity> = [], options: StoreOptions = {
             displayName: Option.fromNullable(input.displayName),
             email: Option.fromNullable(input.email),
             avatarUrl: Option.fromNullable(input.avatarUrl),
-            tags: input.tags ?? [],
-            metadata: input.metadata ?? {},
+            tags: [...(input.tags ?? [])],
+            metadata: copyMetadata(input.metadata ?? {}),
             created: Option.some(now),
             updated: Option.some(now),
             workspaceId: Option.none(),
@@ -163,7 +172,7 @@ export const make = (initial: Iterable<Identity> = [], options: StoreOptions = {
           })
           // new ids are monotonic, but an initial store may hold ids above them: insert in order
           const at = firstAbove(identities, identity.id, false)
-          return [identity, [...identities.slice(0, at), identity, ...identities.slice(at)]] as const
+          return [copy(identity), [...identities.slice(0, at), identity, ...identities.slice(at)]] as const
         })
       )
 
@@ -172,7 +181,11 @@ export const make = (initial: Iterable<Identity> = [], options: StoreOptions = {
         const identity = find(identities, id)
         if (identity === undefined) return Effect.fail(notFound(id))
         return Effect.succeed(
-          options?.includeMetrics === true ? new Identity({ ...identity, metrics: Option.some(NO_METRICS) }) : identity
+          copy(
+            options?.includeMetrics === true
+              ? new Identity({ ...identity, metrics: Option.some(NO_METRICS) })
+              : identity
+          )
         )
       })
 
@@ -188,11 +201,11 @@ export const make = (initial: Iterable<Identity> = [], options: StoreOptions = {
             displayName: text(patch.displayName, current.displayName),
             email: text(patch.email, current.email),
             avatarUrl: text(patch.avatarUrl, current.avatarUrl),
-            tags: patch.tags === undefined ? current.tags : patch.tags ?? [],
-            metadata: patch.metadata === undefined ? current.metadata : patch.metadata ?? {},
+            tags: patch.tags === undefined ? current.tags : [...(patch.tags ?? [])],
+            metadata: patch.metadata === undefined ? current.metadata : copyMetadata(patch.metadata ?? {}),
             updated: Option.some(yield* DateTime.now)
           })
-          return [updated, identities.map((identity) => (identity === current ? updated : identity))] as const
+          return [copy(updated), identities.map((identity) => (identity === current ? updated : identity))] as const
         })
       )
 
@@ -226,11 +239,13 @@ export const make = (initial: Iterable<Identity> = [], options: StoreOptions = {
           else page.push(identities[i])
         }
         if (backward) page.reverse()
-        const data = params.includeMetrics === true
-          ? page.map((identity) => new Identity({ ...identity, metrics: Option.some(NO_METRICS) }))
-          : page
+        const data = page.map((identity) =>
+          copy(
+            params.includeMetrics === true ? new Identity({ ...identity, metrics: Option.some(NO_METRICS) }) : identity
+          )
+        )
         return new IdentityPage({ data, hasMore })
       })
 
-    return { create, retrieve, update, delete: delete_, list, all: Ref.get(state) }
+    return { create, retrieve, update, delete: delete_, list, all: Effect.map(Ref.get(state), (all) => all.map(copy)) }
   })

@@ -91,6 +91,47 @@ describe("IdentityStore", () => {
       yield* store.create({ externalId: "two" })
       assert.strictEqual(yield* Ref.get(persisted), 2)
     }))
+  it.effect("shares nothing with the caller: mutating an input or an answer changes no later answer", () =>
+    Effect.gen(function*() {
+      const initial = seeded("a_1", "first")
+      const store = yield* IdentityStore.make([initial])
+      const client = fromStore(store)
+      const tags = ["a"]
+      const metadata = { plan: { tier: "pro" } }
+      const created = yield* client.create({ externalId: "ann", tags, metadata })
+      const stored = () => Effect.map(client.retrieve("ann"), (identity) => [identity.tags, identity.metadata])
+      const expected = [["a"], { plan: { tier: "pro" } }]
+      // the input, after create
+      tags.push("b")
+      metadata.plan.tier = "free"
+      assert.deepStrictEqual(yield* stored(), expected)
+      // every kind of answer
+      const answers = [
+        created,
+        yield* client.retrieve("ann"),
+        yield* client.retrieve("ann", { includeMetrics: true }),
+        ...(yield* client.list()).data,
+        ...(yield* client.list({ includeMetrics: true })).data,
+        ...(yield* store.all)
+      ]
+      for (const answer of answers) {
+        Object.assign(answer.tags, ["mutated"])
+        Object.assign(answer.metadata, { plan: "mutated", added: true })
+      }
+      assert.deepStrictEqual(yield* stored(), expected)
+      // a patch, after update, and the update's answer
+      const patch = { tags: ["c"], metadata: { plan: { tier: "team" } } }
+      const updated = yield* client.update("ann", patch)
+      patch.tags.push("d")
+      patch.metadata.plan.tier = "free"
+      Object.assign(updated.metadata, { added: true })
+      assert.deepStrictEqual(yield* stored(), [["c"], { plan: { tier: "team" } }])
+      // the initial identities, after make
+      Object.assign(initial.tags, ["mutated"])
+      Object.assign(initial.metadata, { added: true })
+      const first = yield* client.retrieve("first")
+      assert.deepStrictEqual([first.tags, first.metadata], [["seeded"], {}])
+    }))
 })
 
 describe("layerMemory", () => {
