@@ -18,7 +18,7 @@
  * @since 0.1.0
  */
 import type { CreateIdentity, Identity, UpdateIdentity } from "@orq-effect/domain/Identity"
-import { Conflict, type IdentityError, type RateLimited } from "@orq-effect/domain/IdentityError"
+import { Conflict, type IdentityError, InvalidRequest, type RateLimited } from "@orq-effect/domain/IdentityError"
 import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
@@ -216,7 +216,10 @@ const isRetryable = (maxWait: Duration.Duration) => (error: { readonly _tag: str
 // upsert
 // ---------------------------------------------------------------------------------------------------------------------
 
-/** What became of one input. `rateLimited` counts the 429s its calls met on the way; `requests` its calls. */
+/**
+ * What became of one input. `rateLimited` counts the 429s its calls met on the way; `requests` its calls;
+ * `externalId` is the input's (`""` when reading it threw).
+ */
 export type Outcome = Data.TaggedEnum<{
   Created: {
     readonly externalId: string
@@ -272,6 +275,22 @@ export interface Options extends LimiterOptions {
 /** The patch that gives an existing identity the fields of `input`: every field of `input` but its external id. */
 export const toUpdate = ({ externalId: _, ...fields }: CreateIdentity): UpdateIdentity => fields
 
+/** The input's external id, read once; `""` when reading it throws (the check then refuses the input). */
+const externalIdOf = (input: CreateIdentity): string => {
+  try {
+    return input.externalId
+  } catch {
+    return ""
+  }
+}
+
+/** {@link checkCreate}, where an input that throws when read (a getter) is refused too, not a defect of the sync. */
+const check = (input: CreateIdentity): Effect.Effect<unknown, InvalidRequest> =>
+  Effect.catchAllDefect(
+    checkCreate(input),
+    () => new InvalidRequest({ field: "input", message: "input: refused, and reading it threw" })
+  )
+
 /**
  * Upserts one input through `limiter`: create, or on `Conflict` fetch by `external_id` and update by `_id`. Never
  * fails: an error ends as a `Failed` outcome. Input the API would refuse fails at once, without a request or a slot.
@@ -294,12 +313,12 @@ export const upsertOne = (
         // the limiter's own pause is the wait between attempts
         Effect.retry({ times: retries, while: isRetryable(limiter.maxWait) })
       )
-    const externalId = input.externalId
+    const externalId = externalIdOf(input)
     /** An outcome with the requests and 429s counted so far. */
     const counted = <A>(f: (counts: { readonly requests: number; readonly rateLimited: number }) => A) =>
       Effect.map(Ref.get(counts), f)
     // bad input is refused here, before it takes a slot
-    return yield* checkCreate(input).pipe(
+    return yield* check(input).pipe(
       Effect.zipRight(call(client.create(input))),
       Effect.flatMap((identity) => counted((c) => Outcome.Created({ externalId, identity, ...c }))),
       Effect.catchTag("Conflict", () =>

@@ -204,6 +204,47 @@ describe("IdentitySync.upsert", () => {
       assert.deepStrictEqual((yield* memory.retrieve("user_1")).tags, ["a"])
     }))
 
+  it.effect("invalid input, even input that throws when read, fails its item with InvalidRequest; the sync goes on", () =>
+    Effect.gen(function*() {
+      const throwsOnExternalId: CreateIdentity = {
+        get externalId(): string {
+          throw new Error("a getter that throws")
+        }
+      }
+      const throwsOnMetadata: CreateIdentity = {
+        externalId: "user_meta",
+        get metadata(): Record<string, unknown> {
+          throw new Error("a getter that throws")
+        }
+      }
+      const outcomes = yield* drive(
+        Stream.runCollect(
+          IdentitySync.upsertStream(
+            Stream.make<Array<CreateIdentity>>(
+              { externalId: " " },
+              { externalId: "." },
+              { externalId: "x".repeat(121) },
+              throwsOnExternalId,
+              throwsOnMetadata,
+              { externalId: "user_ok" }
+            ),
+            { concurrency: 1 }
+          ).pipe(Stream.provideLayer(IdentityClientMemory.layerMemory()))
+        )
+      )
+      assert.deepStrictEqual(
+        Chunk.toArray(outcomes).map((o) => [o.externalId, o._tag === "Failed" ? o.error._tag : o._tag, o.requests]),
+        [
+          [" ", "InvalidRequest", 0],
+          [".", "InvalidRequest", 0],
+          ["x".repeat(121), "InvalidRequest", 0],
+          ["", "InvalidRequest", 0],
+          ["user_meta", "InvalidRequest", 0],
+          ["user_ok", "Created", 1]
+        ]
+      )
+    }))
+
   it.effect("an external id that is also another identity's _id fails with a Conflict and updates nothing", () =>
     Effect.gen(function*() {
       const memory = yield* IdentityClientMemory.make()
