@@ -18,7 +18,7 @@
  * @since 0.1.0
  */
 import type { CreateIdentity, Identity, UpdateIdentity } from "@orq-effect/domain/Identity"
-import { Conflict, type IdentityError, InvalidRequest, type RateLimited } from "@orq-effect/domain/IdentityError"
+import { Conflict, type IdentityError, type RateLimited } from "@orq-effect/domain/IdentityError"
 import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
@@ -284,13 +284,6 @@ const externalIdOf = (input: CreateIdentity): string => {
   }
 }
 
-/** {@link checkCreate}, where an input that throws when read (a getter) is refused too, not a defect of the sync. */
-const check = (input: CreateIdentity): Effect.Effect<unknown, InvalidRequest> =>
-  Effect.catchAllDefect(
-    checkCreate(input),
-    () => new InvalidRequest({ field: "input", message: "input: refused, and reading it threw" })
-  )
-
 /**
  * Upserts one input through `limiter`: create, or on `Conflict` fetch by `external_id` and update by `_id`. Never
  * fails: an error ends as a `Failed` outcome. Input the API would refuse fails at once, without a request or a slot.
@@ -318,7 +311,7 @@ export const upsertOne = (
     const counted = <A>(f: (counts: { readonly requests: number; readonly rateLimited: number }) => A) =>
       Effect.map(Ref.get(counts), f)
     // bad input is refused here, before it takes a slot
-    return yield* check(input).pipe(
+    return yield* checkCreate(input).pipe(
       Effect.zipRight(call(client.create(input))),
       Effect.flatMap((identity) => counted((c) => Outcome.Created({ externalId, identity, ...c }))),
       Effect.catchTag("Conflict", () =>
