@@ -22,9 +22,11 @@ export const MAX_RESPONSE_BYTES = 10 * 1024 * 1024
  */
 const readingOf = (response: HttpClientResponse.HttpClientResponse): "too large" | "whole" | "counted" => {
   const headers = response.headers
-  const declared = Number(headers["content-length"])
-  if (declared > MAX_RESPONSE_BYTES) return "too large"
-  return Number.isFinite(declared) && headers["content-encoding"] === undefined ? "whole" : "counted"
+  const length = headers["content-length"]
+  // only digits declare a length: `Number` reads "" as 0, and "-1" or "1e9" are no length at all
+  if (length === undefined || !/^\d+$/.test(length)) return "counted"
+  if (Number(length) > MAX_RESPONSE_BYTES) return "too large"
+  return headers["content-encoding"] === undefined ? "whole" : "counted"
 }
 
 /**
@@ -78,7 +80,14 @@ const over = (
   body: Uint8Array<ArrayBuffer> | null,
   contentLength: number
 ) => {
-  const headers = new globalThis.Headers(response.headers)
+  const headers = new globalThis.Headers()
+  for (const [name, value] of Object.entries(response.headers)) {
+    try {
+      headers.set(name, value)
+    } catch {
+      // a value a web Headers refuses (past U+00FF, say) is left out, not thrown outside any Effect
+    }
+  }
   headers.set("content-length", String(contentLength))
   return HttpClientResponse.fromWeb(response.request, new Response(body, { status: response.status, headers }))
 }

@@ -84,6 +84,29 @@ describe("ResponseBody", () => {
       assert.isTrue(Option.isNone(yield* ResponseBody.text(buffered)))
     }))
 
+  it.effect("a content-length that is not digits declares no length: the body is counted against the limit", () =>
+    Effect.gen(function*() {
+      const chunk = new Uint8Array(MAX_RESPONSE_BYTES / 4)
+      for (const length of ["", "-1", "1e3", " "]) {
+        const { response } = streamed(Array.from({ length: 6 }, () => chunk), { "content-length": length })
+        // (chai's deepStrictEqual takes any Some for None: `isNone` is the check)
+        assert.isTrue(Option.isNone(yield* ResponseBody.text(response)), JSON.stringify(length))
+      }
+    }))
+
+  it.effect("buffered: a header value a web Headers refuses is left out, not thrown", () =>
+    Effect.gen(function*() {
+      const { response } = streamed([utf8("{}")])
+      // a transport other than fetch may hand over any string
+      const odd: HttpClientResponse.HttpClientResponse = Object.create(response, {
+        headers: { value: { ...response.headers, "x-odd": "price €", "x-request-id": "req_1" } }
+      })
+      const answer = yield* ResponseBody.buffered(odd)
+      assert.strictEqual(answer.headers["x-request-id"], "req_1")
+      assert.isUndefined(answer.headers["x-odd"])
+      assert.strictEqual(yield* answer.text, "{}")
+    }))
+
   it.effect("buffered: a 204 declares an empty body", () =>
     Effect.gen(function*() {
       const buffered = yield* ResponseBody.buffered(
