@@ -17,7 +17,8 @@
  *   `deadline`. Both abort the request in flight, as does interrupting the caller.
  * - A create is never duplicated. After a failure that leaves it unknown whether the identity was created (a
  *   timeout, a reset, 500, 502, 504) it is retried, and a 409 on a later attempt means the earlier one took
- *   effect: the identity is fetched by its `external_id` and that answer is returned. After failures that
+ *   effect: the identity is fetched by its `external_id` and that answer is returned (if it is the identity holding
+ *   that `external_id`, and not one whose `_id` it is). After failures that
  *   certainly did not take effect (connection refused, 429, 503) a 409 is a real `Conflict`.
  * - Any other POST is retried only after failures that certainly did not take effect.
  *
@@ -166,6 +167,18 @@ const utf8 = new TextDecoder()
 const CreateBody = Schema.parseJson(Schema.Struct({ external_id: IdentityId }))
 const decodeCreateBody = Schema.decodeUnknownOption(CreateBody)
 
+const ExternalIdOnly = Schema.Struct({ external_id: Schema.String })
+const decodeIdentityAnswer = Schema.decodeUnknownOption(
+  Schema.parseJson(Schema.Union(ExternalIdOnly, Schema.Struct({ identity: ExternalIdOnly })))
+)
+
+/** The `external_id` of an identity answer of either generation (flat or `{ identity }`). */
+const externalIdOfAnswer = (body: string): Option.Option<string> =>
+  Option.map(
+    decodeIdentityAnswer(body),
+    (answer) => "identity" in answer ? answer.identity.external_id : answer.external_id
+  )
+
 /** The `external_id` of a create request, when `request` is one and its `external_id` can be looked up. */
 export const createExternalId = (request: HttpClientRequest.HttpClientRequest): Option.Option<string> => {
   if (request.method !== "POST" || request.body._tag !== "Uint8Array") return Option.none()
@@ -296,8 +309,11 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
       const path = `${CREATE_PATH}/${encodeURIComponent(externalId)}`
       const lookup = HttpClientRequest.get(`${request.url}/${encodeURIComponent(externalId)}`)
       const existing = yield* retried(lookup, client.execute(HttpClientRequest.get(path)), isTransient, deadlineAt)
-      // gone again since the 409: the conflict is the answer
-      return existing.status === 200 ? existing : response
+      // gone again since the 409, or `{id}` found another identity by its `_id`: the conflict is the answer
+      const found = existing.status === 200
+        ? externalIdOfAnswer(yield* Effect.orElseSucceed(existing.text, () => ""))
+        : Option.none()
+      return Option.contains(found, externalId) ? existing : response
     })
 
   return HttpClient.transform(

@@ -519,7 +519,10 @@ describe("RetryPolicy", () => {
     for (const [name, first] of ambiguous) {
       it.effect(`${name}, then 409: the identity the first attempt created, fetched by external_id`, () =>
         Effect.gen(function*() {
-          const { attempts, make } = clientOver([first, { status: 409, body: "{\"error\":\"taken\"}" }, existing])
+          const { attempts, make } = clientOver([first, { status: 409, body: "{\"error\":\"taken\"}" }, {
+            status: 200,
+            body: identityJson("ext/1 é", "identity_old")
+          }])
           const identity = yield* settle((yield* make).create({ externalId: "ext/1 é" })).pipe(Effect.flatten)
           assert.strictEqual(identity.id, "identity_old")
           assert.deepStrictEqual(
@@ -547,6 +550,25 @@ describe("RetryPolicy", () => {
         const identity = yield* settle((yield* make).create({ externalId: "ext-1" })).pipe(Effect.flatten)
         assert.strictEqual(identity.id, "identity_old")
         assert.deepStrictEqual(attempts.map((a) => a.method), ["POST", "POST", "GET", "GET"])
+      }))
+
+    it.effect("500, then 409, then the lookup finds another identity (one whose _id is that external_id): Conflict", () =>
+      Effect.gen(function*() {
+        for (
+          const body of [identityJson("someone-else", "ext-1"), JSON.stringify({ identity: { external_id: "x" } })]
+        ) {
+          const { attempts, make } = clientOver([{ status: 500 }, { status: 409 }, { status: 200, body }])
+          assert.strictEqual(errorOf(yield* settle((yield* make).create({ externalId: "ext-1" })))._tag, "Conflict")
+          assert.deepStrictEqual(attempts.map((a) => a.method), ["POST", "POST", "GET"])
+        }
+      }))
+
+    it.effect("the lookup's answer may be of the current generation, wrapped in { identity }", () =>
+      Effect.gen(function*() {
+        const body = JSON.stringify({ identity: JSON.parse(identityJson("ext-1", "identity_old")) })
+        const { make } = clientOver([{ status: 500 }, { status: 409 }, { status: 200, body }])
+        const identity = yield* settle((yield* make).create({ externalId: "ext-1" })).pipe(Effect.flatten)
+        assert.strictEqual(identity.id, "identity_old")
       }))
 
     it.effect("500, then 409, then the identity is gone: Conflict", () =>
