@@ -14,7 +14,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type { IdentityStore } from "@orq-effect/client"
 import { CreateIdentity, Identity, ListIdentities, toSeedWire, UpdateIdentity } from "@orq-effect/domain/Identity"
 import { refusedInput } from "@orq-effect/domain/IdentityError"
-import { Effect, Layer, type ParseResult, Redacted, Ref, Schema, Stream } from "effect"
+import { Effect, FiberRef, Layer, type ParseResult, Redacted, Ref, Schema, Stream } from "effect"
 import { createServer } from "node:http"
 
 /** Which generation of the API's wire to speak. */
@@ -265,12 +265,18 @@ export interface Listen {
   readonly port?: number | undefined
 }
 
-/** `app` (FakeOrq's, or one wrapping it) on a Node HTTP server. */
+/**
+ * `app` (FakeOrq's, or one wrapping it) on a Node HTTP server, untraced: the platform's `http.server` span would
+ * record the URL (an email as the id in the path, a search term in the query), and a request is its client's to
+ * trace. With the tracer off, the spans of a request are no-ops, and none annotates the span the server was
+ * started in.
+ */
 const layerApp = <E, R>(app: HttpApp.Default<E, R>, listen: Listen = {}) =>
   HttpServer.serve(app).pipe(
     Layer.provideMerge(
       NodeHttpServer.layer(createServer, { host: listen.host ?? "127.0.0.1", port: listen.port ?? 0 })
-    )
+    ),
+    Layer.locally(FiberRef.currentTracerEnabled, false)
   )
 
 /** The base URL of the server in context, e.g. `http://127.0.0.1:41234`. */

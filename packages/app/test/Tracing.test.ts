@@ -39,8 +39,7 @@ const STACKS = {
 const traced = <A, E>(stack: keyof typeof STACKS, use: (client: IdentityClient["Type"]) => Effect.Effect<A, E>) =>
   Effect.gen(function*() {
     const store = yield* IdentityStore.make()
-    // the server's own spans are not the client's business
-    const baseUrl = yield* FakeOrq.start({ store, apiKey: Redacted.make(KEY) }).pipe(Effect.withTracerEnabled(false))
+    const baseUrl = yield* FakeOrq.start({ store, apiKey: Redacted.make(KEY) })
     const exporter = new InMemorySpanExporter()
     const client = STACKS[stack]({
       apiKey: Redacted.make(KEY),
@@ -147,6 +146,34 @@ describe("Tracing.layer", () => {
       const on = yield* buildWith({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9" })
       assert.isTrue(on.installed)
       assert.notStrictEqual(on.tracer, before)
+    }))
+})
+
+describe("Tracing, FakeOrq", () => {
+  it.scoped("the server records no span of its own, nor annotates its caller's, whatever the request carries", () =>
+    Effect.gen(function*() {
+      const exporter = new InMemorySpanExporter()
+      const serveAndCall = Effect.gen(function*() {
+        const store = yield* IdentityStore.make()
+        yield* store.create(profile)
+        const baseUrl = yield* FakeOrq.start({ store })
+        // requests as a traced client sends them: the caller's trace context, an email in the path and the query
+        const traceparent = `00-${"a".repeat(32)}-${"b".repeat(16)}-01`
+        for (const path of [`/v2/identities?search=${encodeURIComponent(EMAIL)}`, `/v2/identities/${EMAIL}`]) {
+          const status = yield* Effect.promise(() =>
+            fetch(`${baseUrl}${path}`, { headers: { traceparent } }).then((response) => response.status)
+          )
+          assert.isBelow(status, 500)
+        }
+      })
+      const spans = yield* Effect.scoped(serveAndCall).pipe(
+        Effect.withSpan("caller"),
+        Effect.zipRight(Effect.sync(() => [...exporter.getFinishedSpans()])),
+        Effect.provide(Tracing.layerProcessor(new SimpleSpanProcessor(exporter)))
+      )
+      assert.deepStrictEqual(spans.map((span) => span.name), ["caller"])
+      assert.notProperty(spans[0].attributes, "http.route")
+      assertNoSecrets(spans)
     }))
 })
 
