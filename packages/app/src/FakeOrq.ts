@@ -15,7 +15,7 @@ import type { IdentityStore } from "@orq-effect/client"
 import { CreateIdentity, Identity, ListIdentities, toSeedWire, UpdateIdentity } from "@orq-effect/domain/Identity"
 import { refusedInput } from "@orq-effect/domain/IdentityError"
 import { Effect, FiberRef, Layer, type ParseResult, Redacted, Ref, Schema, Stream } from "effect"
-import { createServer } from "node:http"
+import { createServer, maxHeaderSize } from "node:http"
 
 /** Which generation of the API's wire to speak. */
 export type Generation = "seed" | "current"
@@ -68,6 +68,14 @@ interface BodyRead {
   readonly size: number
   readonly chunks: Array<Uint8Array>
 }
+
+/**
+ * The longest path parameter routed: the router measures the decoded segment in UTF-16 units, so an external id
+ * of 120 characters can be 240 (its default of 100 made long ids unreachable). The id is looked up, never matched
+ * by a pattern, so any segment Node accepts (its request line is bounded by `maxHeaderSize`) reaches the handler,
+ * and an id too long to exist is answered 404 like any other unknown one.
+ */
+const MAX_PARAM_LENGTH = maxHeaderSize
 
 /** How far past `maxBodyBytes` an oversized body is still read (and dropped) to answer 413 cleanly. */
 const DRAIN_FACTOR = 16
@@ -241,7 +249,7 @@ export const makeApp = (options: Options) => {
 
   const answer = Effect.gen(function*() {
     if (!(yield* authorized)) return json(401, { error: "Unauthorized: a valid API key is required" })
-    return yield* router
+    return yield* HttpRouter.withRouterConfig(router, { maxParamLength: MAX_PARAM_LENGTH })
   }).pipe(
     // answers prepared while refusing a request travel on the error channel
     Effect.catchIf(HttpServerResponse.isServerResponse, Effect.succeed),

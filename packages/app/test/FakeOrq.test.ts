@@ -418,6 +418,38 @@ describe("FakeOrq, seed generation, on the wire", () => {
     }))
 })
 
+describe("FakeOrq, external ids of the contract's full length", () => {
+  // 120 characters: 120 UTF-16 units, 240 (one emoji is two), and 120 that are 360 once percent-encoded
+  const LONGEST = ["a".repeat(120), "\u{1F642}".repeat(120), "%".repeat(120)]
+  for (const generation of ["seed", "current"] as const) {
+    it.scoped(`${generation}: get, update and delete reach an identity by a 120-character external id`, () =>
+      Effect.gen(function*() {
+        const { call } = yield* server({ generation })
+        const unwrap = (body: any) => generation === "current" ? body.identity : body
+        for (const externalId of LONGEST) {
+          const created = yield* call("POST", "/v2/identities", { body: { external_id: externalId } })
+          assert.strictEqual(created.status, 201)
+          const retrieved = yield* call("GET", path(externalId))
+          assert.strictEqual(retrieved.status, 200, `GET ${externalId}`)
+          assert.strictEqual(unwrap(retrieved.body).external_id, externalId)
+          const updated = yield* call("PATCH", path(externalId), { body: { display_name: "Long" } })
+          assert.strictEqual(updated.status, 200, `PATCH ${externalId}`)
+          assert.strictEqual(unwrap(updated.body).display_name, "Long")
+          const deleted = yield* call("DELETE", path(externalId))
+          assert.strictEqual(deleted.status, generation === "current" ? 200 : 204, `DELETE ${externalId}`)
+          // the handler answers for an id it does not know, not the router
+          const gone = yield* call("GET", path(externalId))
+          assert.strictEqual(gone.status, 404)
+          assert.include(gone.body.error, externalId)
+        }
+        // one too long to exist is unknown like any other id
+        const tooLong = yield* call("GET", path("\u{1F642}".repeat(121)))
+        assert.strictEqual(tooLong.status, 404)
+        assert.include(tooLong.body.error, "\u{1F642}".repeat(121))
+      }))
+  }
+})
+
 describe("FakeOrq, current generation, on the wire", () => {
   it.scoped("create: 201 {identity} with workspace_id and a Location; retrieve and update: 200 {identity}", () =>
     Effect.gen(function*() {
