@@ -141,6 +141,22 @@ const isAlive = (pid: number): boolean => {
   }
 }
 
+/**
+ * The lock files this process holds or is creating, by absolute path, with how many of its fibers do. A lock
+ * holding this process's own pid that none of them holds is a leftover of an earlier process that had the same pid
+ * (in a container, orq is PID 1 on every run, including the run killed by SIGKILL or the OOM killer).
+ */
+const ours = new Map<string, number>()
+
+const claim = (key: string) => Effect.sync(() => ours.set(key, (ours.get(key) ?? 0) + 1))
+
+const unclaim = (key: string) =>
+  Effect.sync(() => {
+    const count = (ours.get(key) ?? 0) - 1
+    if (count > 0) ours.set(key, count)
+    else ours.delete(key)
+  })
+
 /** How long to wait for another orq process to release the state file. */
 export const LOCK_WAIT = Duration.seconds(3)
 
@@ -148,16 +164,20 @@ export const LOCK_WAIT = Duration.seconds(3)
 const EMPTY_LOCK_AGE = Duration.seconds(2)
 
 /**
- * Holds `<path>.lock` (holding the pid) for the life of the scope. A lock whose process is gone (killed) is
- * taken over; a live one is waited for up to `wait` (default {@link LOCK_WAIT}), then refused as `Busy`.
+ * Holds `<path>.lock` (holding the pid) for the life of the scope. A lock whose process is gone (killed), or
+ * that holds this process's own pid while no fiber of it holds the lock, is taken over; a live one is waited for
+ * up to `wait` (default {@link LOCK_WAIT}), then refused as `Busy`.
  */
 export const lock = (
   path: string,
   wait: Duration.DurationInput = LOCK_WAIT
-): Effect.Effect<void, LocalStateError, FileSystem.FileSystem | Scope.Scope> =>
+): Effect.Effect<void, LocalStateError, FileSystem.FileSystem | Path.Path | Scope.Scope> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const lockPath = `${path}.lock`
+    const key = (yield* Path.Path).resolve(lockPath)
+    /** Whether a lock holding this process's pid is one of ours (held, or being created by one of our fibers). */
+    const isOurs = (holder: string) => Number(holder) === process.pid && ours.has(key)
     const busy = (holder: string) =>
       new LocalStateError({
         path,
@@ -168,22 +188,34 @@ export const lock = (
     const isStale = (holder: string) =>
       Effect.gen(function*() {
         const pid = Number(holder)
-        if (holder !== "" && Number.isInteger(pid) && pid > 0) return !isAlive(pid)
+        if (holder !== "" && Number.isInteger(pid) && pid > 0) {
+          return pid === process.pid
+            ? !isOurs(holder)
+            : !isAlive(pid)
+        }
         const info = yield* fs.stat(lockPath)
         const now = yield* Clock.currentTimeMillis
         const age = Option.match(info.mtime, { onNone: () => 0, onSome: (mtime) => now - mtime.getTime() })
         return age > Duration.toMillis(EMPTY_LOCK_AGE)
       })
-    /** Moves a stale lock aside and checks it was still the stale one; puts back a lock taken meanwhile. */
+    /**
+     * Moves a stale lock aside and checks it was still the stale one; puts back a lock taken meanwhile (by
+     * another process, or by another fiber of this one, whose lock holds the same pid as the stale one).
+     */
     const takeOver = (holder: string) =>
       Effect.gen(function*() {
-        const aside = `${lockPath}.${process.pid}.stale`
+        // unique to the attempt: two fibers of this process may take over at once
+        const aside = `${lockPath}.${process.pid}.${(yield* Random.nextIntBetween(0, 2 ** 31)).toString(36)}.stale`
         yield* fs.rename(lockPath, aside)
         const moved = (yield* fs.readFileString(aside)).trim()
-        if (moved !== holder) yield* Effect.ignore(fs.link(aside, lockPath))
+        if (moved !== holder || isOurs(moved)) yield* Effect.ignore(fs.link(aside, lockPath))
         yield* fs.remove(aside)
       })
-    const create = fs.writeFileString(lockPath, `${process.pid}\n`, { flag: "wx", mode: 0o600 })
+    // claimed before the file exists, so that no fiber of this process ever sees the new lock as a leftover
+    const create = claim(key).pipe(
+      Effect.zipRight(fs.writeFileString(lockPath, `${process.pid}\n`, { flag: "wx", mode: 0o600 })),
+      Effect.onError(() => unclaim(key))
+    )
     const alreadyExists = (error: PlatformError) => error._tag === "SystemError" && error.reason === "AlreadyExists"
     /** The holder of the lock in place, or `None` once it is free (taken over from a dead holder, or gone). */
     const holderOf = Effect.gen(function*() {
@@ -211,7 +243,7 @@ export const lock = (
           while: (error) => error.reason === "Busy"
         })
       ),
-      () => Effect.ignore(fs.remove(lockPath))
+      () => Effect.ensuring(Effect.ignore(fs.remove(lockPath)), unclaim(key))
     )
   })
 

@@ -4,7 +4,7 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import { assert, layer } from "@effect/vitest"
 import { Identity } from "@orq-effect/domain/Identity"
-import { Chunk, Duration, Effect, Either, Option, Stream, TestClock } from "effect"
+import { Chunk, Deferred, Duration, Effect, Either, Fiber, Option, Stream, TestClock } from "effect"
 import { fileURLToPath } from "node:url"
 import * as LocalState from "../src/LocalState.js"
 
@@ -111,6 +111,57 @@ layer(NodeContext.layer)("LocalState", (it) => {
       yield* fs.utimes(lockFile, new Date(0), new Date(0))
       yield* TestClock.adjust(Duration.minutes(1))
       assert.isTrue(Either.isRight(yield* Effect.either(Effect.scoped(LocalState.store(file, { lockWait: 0 })))))
+      assert.isFalse(yield* fs.exists(lockFile))
+    }))
+
+  it.scoped("a lock holding this process's own pid, held by none of its fibers, is a leftover and taken over", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const path = yield* Path.Path
+      const { dir, file } = yield* tempState
+      const lockFile = `${file}.lock`
+      // a container's PID 1 killed by SIGKILL, then started again with the same pid
+      yield* fs.writeFileString(lockFile, `${process.pid}\n`)
+      yield* Effect.scoped(Effect.gen(function*() {
+        yield* LocalState.store(file, { lockWait: 0 })
+        // held now: refused to another opener of this process, however the path is spelled
+        const refused = yield* Effect.flip(Effect.scoped(LocalState.store(path.join(dir, ".", "state.json"), {
+          lockWait: 0
+        })))
+        assert.strictEqual(refused.reason, "Busy")
+      }))
+      assert.isFalse(yield* fs.exists(lockFile))
+      // a fiber that found the leftover and is about to move it aside, while another takes it over first and holds
+      // the lock: the first must not move the new lock (holding the same pid) away as if it were the leftover
+      yield* fs.writeFileString(lockFile, `${process.pid}\n`)
+      const aboutToMove = yield* Deferred.make<void>()
+      const holding = yield* Deferred.make<void>()
+      const done = yield* Deferred.make<void>()
+      const late = FileSystem.FileSystem.of({
+        ...fs,
+        rename: (from, to) =>
+          Deferred.succeed(aboutToMove, undefined).pipe(
+            Effect.zipRight(Deferred.await(holding)),
+            Effect.zipRight(fs.rename(from, to))
+          )
+      })
+      const first = yield* Effect.scoped(LocalState.store(file, { lockWait: 0 })).pipe(
+        Effect.provideService(FileSystem.FileSystem, late),
+        Effect.flip,
+        Effect.fork
+      )
+      yield* Deferred.await(aboutToMove)
+      const second = yield* Effect.scoped(
+        LocalState.store(file, { lockWait: 0 }).pipe(
+          Effect.zipRight(Deferred.succeed(holding, undefined)),
+          Effect.zipRight(Deferred.await(done))
+        )
+      ).pipe(Effect.fork)
+      const refused = yield* Fiber.join(first)
+      assert.strictEqual(refused.reason, "Busy")
+      assert.strictEqual((yield* fs.readFileString(lockFile)).trim(), String(process.pid))
+      yield* Deferred.succeed(done, undefined)
+      yield* Fiber.join(second)
       assert.isFalse(yield* fs.exists(lockFile))
     }))
 
