@@ -240,6 +240,25 @@ describe.concurrent("orq CLI", () => {
   )
 
   it.scopedLive(
+    "configuration: an OTLP endpoint that is not an http(s) URL exits 2 naming the variable, and nothing runs",
+    () =>
+      Effect.gen(function*() {
+        const fs = yield* FileSystem.FileSystem
+        const { dir, env } = yield* embedded
+        const run = yield* orq(["identities", "get", "user_12345"], {
+          ...env,
+          OTEL_EXPORTER_OTLP_ENDPOINT: "not a url"
+        })
+        assert.strictEqual(run.code, 2, run.stderr)
+        assert.match(run.stderr, /^orq: configuration error: .*OTEL_EXPORTER_OTLP_ENDPOINT/)
+        assert.notInclude(run.stderr, "    at ")
+        assert.strictEqual(run.stdout, "")
+        assert.deepStrictEqual(yield* fs.readDirectory(dir), [])
+      }).pipe(Effect.provide(NodeContext.layer)),
+    TIMEOUT
+  )
+
+  it.scopedLive(
     "an API error exits 1 naming the error, the HTTP status and the request id",
     () =>
       Effect.gen(function*() {

@@ -6,7 +6,8 @@ import { assert, describe, it } from "@effect/vitest"
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { IdentityClient, IdentityStore, layer as IdentityClientLayer } from "@orq-effect/client"
-import { ConfigProvider, Context, Duration, Effect, Layer, Option, Redacted, Stream } from "effect"
+import { ConfigError, ConfigProvider, Context, Duration, Effect, Layer, Option, Redacted, Stream } from "effect"
+import * as ExitCode from "../src/cli/ExitCode.js"
 import * as FakeOrq from "../src/FakeOrq.js"
 import * as IdentitiesLive from "../src/IdentitiesLive.js"
 import type * as OrqConfig from "../src/OrqConfig.js"
@@ -130,6 +131,39 @@ describe("Tracing.layer", () => {
       assert.deepStrictEqual(
         yield* read({
           OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318",
+          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://127.0.0.1:9999/traces"
+        }),
+        Option.some("http://127.0.0.1:9999/traces")
+      )
+    }))
+
+  it.scoped("an endpoint that is not an http(s) URL is a configuration error naming its variable (exit 2)", () =>
+    Effect.gen(function*() {
+      const read = (env: Record<string, string>) =>
+        Effect.withConfigProvider(TracingEndpoint.endpoint, ConfigProvider.fromMap(new Map(Object.entries(env))))
+      const malformed = [
+        ["OTEL_EXPORTER_OTLP_ENDPOINT", "not a url"],
+        ["OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4318"],
+        ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "ftp://collector.example/v1/traces"],
+        ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "/v1/traces"]
+      ] as const
+      for (const [name, value] of malformed) {
+        const error = yield* Effect.flip(read({ [name]: value }))
+        assert.include(String(error), name)
+        assert.notInclude(String(error), value)
+        assert.strictEqual(ExitCode.verdict(error).code, ExitCode.USAGE)
+        // the layer fails with it, before any exporter is made
+        const failed = yield* Effect.flip(buildWith({ [name]: value }))
+        assert.isTrue(ConfigError.isConfigError(failed), String(failed))
+      }
+      assert.deepStrictEqual(
+        yield* read({ OTEL_EXPORTER_OTLP_ENDPOINT: "https://otel.example:4318" }),
+        Option.some("https://otel.example:4318/v1/traces")
+      )
+      // the base is not used when the per-signal endpoint is set
+      assert.deepStrictEqual(
+        yield* read({
+          OTEL_EXPORTER_OTLP_ENDPOINT: "not a url",
           OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://127.0.0.1:9999/traces"
         }),
         Option.some("http://127.0.0.1:9999/traces")
