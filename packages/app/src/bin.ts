@@ -9,6 +9,7 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect, Layer, Option, Ref } from "effect"
 import * as Cli from "./Cli.js"
 import * as ExitCode from "./cli/ExitCode.js"
+import * as Output from "./cli/Output.js"
 import * as TracingEndpoint from "./TracingEndpoint.js"
 
 /**
@@ -29,6 +30,8 @@ const signalExitCode = Ref.unsafeMake(ExitCode.INTERRUPTED)
 Cli.run(process.argv).pipe(
   Effect.provide(Layer.mergeAll(NodeContext.layer, Layer.succeed(ExitCode.SignalExitCode, signalExitCode))),
   Effect.provide(tracing),
+  // a closed stdout (`orq … | head`) stops the command, its finalizers run, and it exits 141 quietly
+  Output.guard(),
   ExitCode.report,
   NodeRuntime.runMain({ disableErrorReporting: true, teardown: ExitCode.teardown(signalExitCode) })
 )

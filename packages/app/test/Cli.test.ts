@@ -346,6 +346,42 @@ describe.concurrent("orq CLI", () => {
   )
 
   it.scopedLive(
+    "a reader closing stdout early (| head) stops the command quietly, exit 141, the state file released",
+    () =>
+      Effect.gen(function*() {
+        const fs = yield* FileSystem.FileSystem
+        const { dir, env, state } = yield* embedded
+        // more than a pipe holds (64 KiB): some write is bound to find the reader gone
+        const identities = Array.from({ length: 40 }, (_, i) =>
+          new Identity({
+            ...LocalState.seed,
+            id: `identity_${String(i + 1).padStart(4, "0")}`,
+            externalId: `user_${i + 1}`,
+            metadata: { padding: "x".repeat(4000) }
+          }))
+        yield* LocalState.save(state, identities)
+        const before = yield* fs.readFileString(state)
+        const piped = Command.make(
+          "bash",
+          "-c",
+          `node --import tsx ${BIN} identities list --all --json --limit 50 | head -c 10 >/dev/null; exit \${PIPESTATUS[0]}`
+        ).pipe(Command.workingDirectory(ROOT), Command.env({ ...cleanEnv, ...env }, { extendEnv: false }))
+        const child = yield* Command.start(piped)
+        const [stderr, code] = yield* Effect.all([
+          Stream.mkString(Stream.decodeText(child.stderr)),
+          child.exitCode
+        ], { concurrency: "unbounded" })
+        assert.strictEqual(code, 141, stderr)
+        assert.notInclude(stderr, "EPIPE")
+        assert.notInclude(stderr, "    at ")
+        // the finalizers ran: the lock is gone, the state is as it was
+        assert.deepStrictEqual(yield* fs.readDirectory(dir), ["state.json"])
+        assert.strictEqual(yield* fs.readFileString(state), before)
+      }).pipe(Effect.provide(NodeContext.layer)),
+    TIMEOUT
+  )
+
+  it.scopedLive(
     "a corrupt state file is a clear error, without a stack trace, and is left as it was",
     () =>
       Effect.gen(function*() {

@@ -17,9 +17,11 @@ import {
   TransportError,
   Unauthorized
 } from "@orq-effect/domain/IdentityError"
-import { Cause, ConfigError, Duration, Effect, Exit, FiberId, Layer, Option, Ref } from "effect"
+import { Cause, ConfigError, Deferred, Duration, Effect, Exit, Fiber, FiberId, Layer, Option, Ref } from "effect"
+import { EventEmitter } from "node:events"
 import * as Cli from "../src/Cli.js"
 import * as ExitCode from "../src/cli/ExitCode.js"
+import * as Output from "../src/cli/Output.js"
 import * as LocalState from "../src/LocalState.js"
 
 interface Captured {
@@ -249,6 +251,34 @@ describe("exit codes", () => {
       )
       assert.deepStrictEqual(exit, Exit.fail(new ExitCode.Exited({ code: 1 })))
       assert.deepStrictEqual(lines, ["orq: unexpected error: kaboom"])
+    }))
+
+  it.effect("a failing output stops the command, runs its finalizers, and is reported: EPIPE as 141, silently", () =>
+    Effect.gen(function*() {
+      const stdout = new EventEmitter()
+      const guard = Output.guard([{ name: "stdout", stream: stdout }])
+      const released = yield* Ref.make(false)
+      const started = yield* Deferred.make<void>()
+      const running = yield* Deferred.succeed(started, undefined).pipe(
+        Effect.zipRight(Effect.never),
+        Effect.ensuring(Ref.set(released, true)),
+        guard,
+        Effect.flip,
+        Effect.fork
+      )
+      yield* Deferred.await(started)
+      stdout.emit("error", Object.assign(new Error("write EPIPE"), { code: "EPIPE" }))
+      const error = yield* Fiber.join(running)
+      assert.deepStrictEqual(error, new Output.OutputError({ stream: "stdout", code: "EPIPE" }))
+      assert.isTrue(yield* Ref.get(released))
+      assert.deepStrictEqual(ExitCode.verdict(error), { code: ExitCode.PIPE_CLOSED, message: Option.none() })
+      // a write that fails after the command ended is of no consequence (an unheard 'error' event would throw)
+      assert.strictEqual(yield* guard(Effect.succeed("done")), "done")
+      stdout.emit("error", Object.assign(new Error("write EPIPE"), { code: "EPIPE" }))
+      // any other failure to write is an error of the command
+      const full = ExitCode.verdict(new Output.OutputError({ stream: "stdout", code: "ENOSPC" }))
+      assert.strictEqual(full.code, ExitCode.FAILURE)
+      assert.deepStrictEqual(full.message, Option.some("orq: could not write to stdout: ENOSPC"))
     }))
 
   it("a message from the server cannot drive the terminal", () => {

@@ -7,6 +7,7 @@
  * | 1 | the API or the transport failed, the local state could not be written, or an unexpected defect |
  * | 2 | a usage error, a configuration error, or input refused before anything was sent |
  * | 130 | a command interrupted by SIGINT/SIGTERM |
+| 141 | stdout (or stderr) closed by its reader, as `orq … \| head` does: the command stopped, silently |
  *
  * The stderr line names the error's tag, the HTTP status and request id when known, or the flag at fault.
  * Nothing printed ever holds the API key.
@@ -31,6 +32,7 @@ import {
   Schema
 } from "effect"
 import { LocalStateError } from "../LocalState.js"
+import { OutputError } from "./Output.js"
 import { safe } from "./Render.js"
 
 /** Success. */
@@ -41,6 +43,8 @@ export const FAILURE = 1
 export const USAGE = 2
 /** Interrupted by a signal (128 + SIGINT). */
 export const INTERRUPTED = 130
+/** The output's reader went away (EPIPE): 128 + SIGPIPE, the status of a shell tool killed by it. */
+export const PIPE_CLOSED = 141
 
 /** Flags that parse but do not make sense together, or a command with nothing to do. */
 export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", {
@@ -125,6 +129,11 @@ export const verdict = (error: unknown): Verdict => {
     }
   }
   if (isIdentityError(error)) return identityVerdict(error)
+  if (error instanceof OutputError) {
+    return error.code === "EPIPE"
+      ? { code: PIPE_CLOSED, message: Option.none() }
+      : { code: FAILURE, message: Option.some(`orq: could not write to ${error.stream}: ${safe(error.code)}`) }
+  }
   if (Predicate.isTagged(error, "ServeError")) {
     const cause = Predicate.hasProperty(error, "cause") ? error.cause : undefined
     return {
