@@ -309,11 +309,12 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
       const path = `${CREATE_PATH}/${encodeURIComponent(externalId)}`
       const lookup = HttpClientRequest.get(`${request.url}/${encodeURIComponent(externalId)}`)
       const existing = yield* retried(lookup, client.execute(HttpClientRequest.get(path)), isTransient, deadlineAt)
-      // gone again since the 409, or `{id}` found another identity by its `_id`: the conflict is the answer
-      const found = existing.status === 200
-        ? externalIdOfAnswer(yield* Effect.orElseSucceed(existing.text, () => ""))
-        : Option.none()
-      return Option.contains(found, externalId) ? existing : response
+      // gone again since the 409: the conflict is the answer
+      if (existing.status !== 200) return response
+      // `{id}` resolves `_id` first: an identity holding another external id is not ours, and the conflict stands
+      // (an answer that cannot be read is returned for the client to say so)
+      const found = externalIdOfAnswer(yield* Effect.orElseSucceed(existing.text, () => ""))
+      return Option.isSome(found) && found.value !== externalId ? response : existing
     })
 
   return HttpClient.transform(

@@ -35,7 +35,7 @@ describe("Chaos", () => {
           assert.strictEqual(report.late, 0)
 
           // no identity twice, no Conflict for an identity only this call created, the store as the answers say
-          assert.deepStrictEqual(report.violations, [])
+          assert.deepStrictEqual(report.violations, [], JSON.stringify(report.violations))
 
           // the run exercised what it claims to: every fault fired, retries happened, ambiguous creates were resolved
           for (const fault of FakeOrqChaos.FAULTS) {

@@ -563,6 +563,14 @@ describe("RetryPolicy", () => {
         }
       }))
 
+    it.effect("500, then 409, then a lookup answer that cannot be read: MalformedResponse, not a Conflict", () =>
+      Effect.gen(function*() {
+        // the first attempt may well have created it: a Conflict would say it did not
+        const { make } = clientOver([{ status: 500 }, { status: 409 }, { status: 200, body: "{\"_id\":" }])
+        const error = errorOf(yield* settle((yield* make).create({ externalId: "ext-1" })))
+        assert.strictEqual(error._tag, "MalformedResponse")
+      }))
+
     it.effect("the lookup's answer may be of the current generation, wrapped in { identity }", () =>
       Effect.gen(function*() {
         const body = JSON.stringify({ identity: JSON.parse(identityJson("ext-1", "identity_old")) })
