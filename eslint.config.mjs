@@ -25,6 +25,17 @@ export default tseslint.config(
     }
   },
   {
+    files: ["packages/*/test/**/*.ts"],
+    rules: {
+      "no-restricted-properties": ["error", {
+        object: "assert",
+        property: "deepStrictEqual",
+        message: "chai's deepStrictEqual takes Option.some(x) for Option.none(): use deepStrictEqual (or assertSome, " +
+          "assertNone) from \"@effect/vitest/utils\""
+      }]
+    }
+  },
+  {
     // the libraries' users bundle them: through the barrel, esbuild keeps every export of a namespace it reaches
     // (`Schema.x` on `import { Schema } from "effect"` keeps all of Schema.js, FastCheck included)
     files: ["packages/domain/src/**/*.ts", "packages/client/src/**/*.ts"],

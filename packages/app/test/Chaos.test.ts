@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { Console, Effect } from "effect"
 import * as ChaosRunner from "../bench/ChaosRunner.js"
 import * as FakeOrqChaos from "../src/FakeOrqChaos.js"
@@ -26,7 +27,7 @@ describe("Chaos", () => {
           // every call ended, in success or a typed IdentityError, within the deadline
           const ended = Object.values(report.outcomes).flatMap((counts) => Object.values(counts))
           assert.strictEqual(ended.reduce((sum, n) => sum + (n ?? 0), 0), 2000)
-          assert.deepStrictEqual(report.defects, [])
+          deepStrictEqual(report.defects, [])
           for (const counts of Object.values(report.outcomes)) {
             for (const outcome of Object.keys(counts)) {
               assert.isTrue(EXPECTED.has(outcome as ChaosRunner.Outcome), `unexpected outcome ${outcome}`)
@@ -35,7 +36,7 @@ describe("Chaos", () => {
           assert.strictEqual(report.late, 0)
 
           // no identity twice, no Conflict for an identity only this call created, the store as the answers say
-          assert.deepStrictEqual(report.violations, [], JSON.stringify(report.violations))
+          deepStrictEqual(report.violations, [], JSON.stringify(report.violations))
 
           // the run exercised what it claims to: every fault fired, retries happened, ambiguous creates were resolved
           for (const fault of FakeOrqChaos.FAULTS) {

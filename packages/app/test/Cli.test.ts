@@ -8,6 +8,7 @@ import * as Command from "@effect/platform/Command"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import { assert, describe, it } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { IdentityStore } from "@orq-effect/client"
 import { Identity } from "@orq-effect/domain/Identity"
 import { Effect, Option, Redacted, Stream } from "effect"
@@ -94,14 +95,14 @@ describe.concurrent("orq CLI", () => {
         assert.strictEqual(jane._id, "contact_01ARZ3NDEKTSV4RRFFQ69G5FAV")
         assert.strictEqual(jane.external_id, "user_12345")
         assert.strictEqual(jane.display_name, "Jane Smith-Wilson")
-        assert.deepStrictEqual(jane.tags, ["premium"])
+        deepStrictEqual(jane.tags, ["premium"])
         // untouched fields keep the seed's values
         assert.strictEqual(jane.email, "jane.smith@example.com")
-        assert.deepStrictEqual(jane.metadata, LocalState.seed.metadata)
+        deepStrictEqual(jane.metadata, LocalState.seed.metadata)
         assert.notStrictEqual(jane.updated, jane.created)
 
         const saved = Option.getOrThrow(yield* LocalState.load(state))
-        assert.deepStrictEqual(saved[0].displayName, Option.some("Jane Smith-Wilson"))
+        deepStrictEqual(saved[0].displayName, Option.some("Jane Smith-Wilson"))
       }).pipe(Effect.provide(NodeContext.layer)),
     TIMEOUT
   )
@@ -135,8 +136,8 @@ describe.concurrent("orq CLI", () => {
         assert.strictEqual(ada.external_id, "user_67890")
         assert.strictEqual(ada.email, "ada@example.com")
         assert.strictEqual(ada.avatar_url, "https://example.com/ada.png")
-        assert.deepStrictEqual(ada.tags, ["beta-user", "math"])
-        assert.deepStrictEqual(ada.metadata, { plan: "pro", seats: 3 })
+        deepStrictEqual(ada.tags, ["beta-user", "math"])
+        deepStrictEqual(ada.metadata, { plan: "pro", seats: 3 })
 
         const [byId, listed] = yield* Effect.all([
           orq(["identities", "get", String(ada._id)], env),
@@ -153,7 +154,7 @@ describe.concurrent("orq CLI", () => {
         const page = parse(listed.stdout)
         assert.strictEqual(page.object, "list")
         assert.strictEqual(page.has_more, false)
-        assert.deepStrictEqual(
+        deepStrictEqual(
           (page.data as Array<Record<string, unknown>>).map((identity) => identity.external_id),
           ["user_12345", "user_67890"]
         )
@@ -165,13 +166,13 @@ describe.concurrent("orq CLI", () => {
         assertOk(cleared)
         const after = parse(cleared.stdout)
         assert.strictEqual(after.email, null)
-        assert.deepStrictEqual(after.tags, [])
+        deepStrictEqual(after.tags, [])
         assert.strictEqual(after.display_name, "Ada")
         assert.strictEqual(after.avatar_url, "https://example.com/ada.png")
 
         const deleted = yield* orq(["identities", "delete", "user_67890", "--json"], env)
         assertOk(deleted)
-        assert.deepStrictEqual(parse(deleted.stdout), { id: "user_67890", deleted: true })
+        deepStrictEqual(parse(deleted.stdout), { id: "user_67890", deleted: true })
         const gone = yield* orq(["identities", "get", "user_67890"], env)
         assert.strictEqual(gone.code, 1)
         assert.match(gone.stderr, /NotFound \(HTTP 404, request id \S+\)/)
@@ -207,7 +208,7 @@ describe.concurrent("orq CLI", () => {
             assert.strictEqual(run.stdout, "", args.join(" "))
             assert.notInclude(run.stderr, EMBEDDED_NOTICE, args.join(" "))
             assert.notInclude(run.stderr, "    at ", args.join(" "))
-            assert.deepStrictEqual(yield* fs.readDirectory(fresh.dir), [], args.join(" "))
+            deepStrictEqual(yield* fs.readDirectory(fresh.dir), [], args.join(" "))
             return run
           }), { concurrency: "unbounded" })
         assert.strictEqual(runs.length, cases.length)
@@ -234,7 +235,7 @@ describe.concurrent("orq CLI", () => {
           assert.strictEqual(run.stdout, "")
         }
         // none of them fell back to the local state
-        assert.deepStrictEqual(yield* fs.readDirectory(dir), [])
+        deepStrictEqual(yield* fs.readDirectory(dir), [])
       }).pipe(Effect.provide(NodeContext.layer)),
     TIMEOUT
   )
@@ -253,7 +254,7 @@ describe.concurrent("orq CLI", () => {
         assert.match(run.stderr, /^orq: configuration error: .*OTEL_EXPORTER_OTLP_ENDPOINT/)
         assert.notInclude(run.stderr, "    at ")
         assert.strictEqual(run.stdout, "")
-        assert.deepStrictEqual(yield* fs.readDirectory(dir), [])
+        deepStrictEqual(yield* fs.readDirectory(dir), [])
       }).pipe(Effect.provide(NodeContext.layer)),
     TIMEOUT
   )
@@ -295,7 +296,7 @@ describe.concurrent("orq CLI", () => {
         assertOk(good)
         assert.strictEqual(parse(good.stdout).email, "jane@example.org")
         assert.notInclude(good.stderr, EMBEDDED_NOTICE)
-        assert.deepStrictEqual((yield* store.retrieve("user_12345")).email, Option.some("jane@example.org"))
+        deepStrictEqual((yield* store.retrieve("user_12345")).email, Option.some("jane@example.org"))
         assert.strictEqual(wrong.code, 1)
         assert.match(wrong.stderr, /orq: Unauthorized \(HTTP 401, request id \S+\)/)
         for (const run of [good, wrong]) {
@@ -303,7 +304,7 @@ describe.concurrent("orq CLI", () => {
           assert.notInclude(run.stdout + run.stderr, "sk-wrong-key-9876543210")
         }
         // the local state was never used
-        assert.deepStrictEqual(yield* fs.readDirectory(dir), [])
+        deepStrictEqual(yield* fs.readDirectory(dir), [])
       }).pipe(Effect.provide(NodeContext.layer)),
     TIMEOUT
   )
@@ -329,7 +330,7 @@ describe.concurrent("orq CLI", () => {
         assertOk(all)
         const lines = all.stdout.trimEnd().split("\n")
         assert.strictEqual(lines.length, 24)
-        assert.deepStrictEqual(lines.map((line) => parse(line).external_id), [
+        deepStrictEqual(lines.map((line) => parse(line).external_id), [
           "user_12345",
           ...others.map((identity) => identity.externalId)
         ])
@@ -375,7 +376,7 @@ describe.concurrent("orq CLI", () => {
         assert.notInclude(stderr, "EPIPE")
         assert.notInclude(stderr, "    at ")
         // the finalizers ran: the lock is gone, the state is as it was
-        assert.deepStrictEqual(yield* fs.readDirectory(dir), ["state.json"])
+        deepStrictEqual(yield* fs.readDirectory(dir), ["state.json"])
         assert.strictEqual(yield* fs.readFileString(state), before)
       }).pipe(Effect.provide(NodeContext.layer)),
     TIMEOUT
@@ -407,6 +408,6 @@ describe.concurrent("orq CLI", () => {
         run.stdout,
         "$ orq identities update user_12345 --display-name \"Jane Smith-Wilson\" --tag premium"
       )
-      assert.deepStrictEqual(yield* fs.readDirectory(dir), [])
+      deepStrictEqual(yield* fs.readDirectory(dir), [])
     }).pipe(Effect.provide(NodeContext.layer)), TIMEOUT)
 })

@@ -6,6 +6,7 @@
 import * as Command from "@effect/cli/Command"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it, layer } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { IdentityClient, IdentityClientMemory, IdentityStore } from "@orq-effect/client"
 import {
   Conflict,
@@ -147,11 +148,11 @@ layer(NodeContext.layer)("orq commands in process", (it) => {
       ])
       assert.isTrue(exit._tag === "Success")
       const jane = yield* store.retrieve("user_12345")
-      assert.deepStrictEqual(jane.email, Option.none())
-      assert.deepStrictEqual(jane.tags, [])
-      assert.deepStrictEqual(jane.avatarUrl, Option.some("https://example.com/new.png"))
-      assert.deepStrictEqual(jane.metadata, { tier: "gold" })
-      assert.deepStrictEqual(jane.displayName, LocalState.seed.displayName)
+      deepStrictEqual(jane.email, Option.none())
+      deepStrictEqual(jane.tags, [])
+      deepStrictEqual(jane.avatarUrl, Option.some("https://example.com/new.png"))
+      deepStrictEqual(jane.metadata, { tier: "gold" })
+      deepStrictEqual(jane.displayName, LocalState.seed.displayName)
       // the readable view of what the server answered
       assert.match(out, /^email\s+-$/m)
       assert.match(out, /^tags\s+-$/m)
@@ -163,7 +164,7 @@ layer(NodeContext.layer)("orq commands in process", (it) => {
       const { client } = yield* memory
       const created = yield* runWith(client, ["identities", "create", "user_2", "--tag", "a", "--json"])
       const wire = JSON.parse(created.out)
-      assert.deepStrictEqual(Object.keys(wire).slice(0, 9), [
+      deepStrictEqual(Object.keys(wire).slice(0, 9), [
         "_id",
         "external_id",
         "display_name",
@@ -175,11 +176,11 @@ layer(NodeContext.layer)("orq commands in process", (it) => {
         "updated"
       ])
       assert.strictEqual(wire.display_name, null)
-      assert.deepStrictEqual(wire.tags, ["a"])
+      deepStrictEqual(wire.tags, ["a"])
       const withMetrics = JSON.parse(
         (yield* runWith(client, ["identities", "get", "user_2", "--include-metrics", "--json"])).out
       )
-      assert.deepStrictEqual(Object.keys(withMetrics.metrics).sort(), [
+      deepStrictEqual(Object.keys(withMetrics.metrics).sort(), [
         "error_rate",
         "total_cost",
         "total_requests",
@@ -249,8 +250,8 @@ describe("exit codes", () => {
         }),
         Effect.exit
       )
-      assert.deepStrictEqual(exit, Exit.fail(new ExitCode.Exited({ code: 1 })))
-      assert.deepStrictEqual(lines, ["orq: unexpected error: kaboom"])
+      deepStrictEqual(exit, Exit.fail(new ExitCode.Exited({ code: 1 })))
+      deepStrictEqual(lines, ["orq: unexpected error: kaboom"])
     }))
 
   it.effect("a failing output stops the command, runs its finalizers, and is reported: EPIPE as 141, silently", () =>
@@ -269,16 +270,16 @@ describe("exit codes", () => {
       yield* Deferred.await(started)
       stdout.emit("error", Object.assign(new Error("write EPIPE"), { code: "EPIPE" }))
       const error = yield* Fiber.join(running)
-      assert.deepStrictEqual(error, new Output.OutputError({ stream: "stdout", code: "EPIPE" }))
+      deepStrictEqual(error, new Output.OutputError({ stream: "stdout", code: "EPIPE" }))
       assert.isTrue(yield* Ref.get(released))
-      assert.deepStrictEqual(ExitCode.verdict(error), { code: ExitCode.PIPE_CLOSED, message: Option.none() })
+      deepStrictEqual(ExitCode.verdict(error), { code: ExitCode.PIPE_CLOSED, message: Option.none() })
       // a write that fails after the command ended is of no consequence (an unheard 'error' event would throw)
       assert.strictEqual(yield* guard(Effect.succeed("done")), "done")
       stdout.emit("error", Object.assign(new Error("write EPIPE"), { code: "EPIPE" }))
       // any other failure to write is an error of the command
       const full = ExitCode.verdict(new Output.OutputError({ stream: "stdout", code: "ENOSPC" }))
       assert.strictEqual(full.code, ExitCode.FAILURE)
-      assert.deepStrictEqual(full.message, Option.some("orq: could not write to stdout: ENOSPC"))
+      deepStrictEqual(full.message, Option.some("orq: could not write to stdout: ENOSPC"))
     }))
 
   it("a message from the server cannot drive the terminal", () => {

@@ -7,6 +7,7 @@ import * as Command from "@effect/platform/Command"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import { assert, describe, it } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { Deferred, Effect, Option, Queue, Stream } from "effect"
 import * as Net from "node:net"
 import { fileURLToPath } from "node:url"
@@ -146,13 +147,13 @@ describe.concurrent("orq serve", () => {
         yield* stopped.await
         assert.strictEqual(yield* child.exitCode, 0)
         const saved = Option.getOrThrow(yield* LocalState.load(state))
-        assert.deepStrictEqual(saved.map((identity) => identity.externalId).sort(), [
+        deepStrictEqual(saved.map((identity) => identity.externalId).sort(), [
           "in_flight",
           "user_12345",
           "via_fetch"
         ])
         // the lock is released, no temp file is left
-        assert.deepStrictEqual(yield* fs.readDirectory(dir), ["state.json"])
+        deepStrictEqual(yield* fs.readDirectory(dir), ["state.json"])
       }).pipe(Effect.provide(NodeContext.layer)),
     TIMEOUT
   )
@@ -197,7 +198,7 @@ describe.concurrent("orq serve", () => {
             })
           )
         }
-        assert.deepStrictEqual(statuses.map((answer) => answer.status), [200, 429])
+        deepStrictEqual(statuses.map((answer) => answer.status), [200, 429])
         const limited = statuses[1].headers
         assert.strictEqual(limited.get("x-ratelimit-limit"), "1")
         assert.strictEqual(limited.get("x-ratelimit-remaining"), "0")

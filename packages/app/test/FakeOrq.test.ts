@@ -2,6 +2,7 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { IdentityStore } from "@orq-effect/client"
 import { layer as clientLayer } from "@orq-effect/client/IdentityClient"
 import { Duration, Effect, Layer, Redacted } from "effect"
@@ -124,7 +125,7 @@ describe("FakeOrq, seed generation, on the wire", () => {
       assert.match(_id, /^identity_[0-9A-HJKMNP-TV-Z]{26}$/)
       assert.match(createdAt, ISO)
       assert.strictEqual(updated, createdAt)
-      assert.deepStrictEqual(rest, { ...RICH, workspace_id: FakeOrq.WORKSPACE_ID })
+      deepStrictEqual(rest, { ...RICH, workspace_id: FakeOrq.WORKSPACE_ID })
 
       const minimal = yield* call("POST", "/v2/identities", { body: { external_id: "user_minimal" } })
       assert.strictEqual(minimal.status, 201)
@@ -132,8 +133,8 @@ describe("FakeOrq, seed generation, on the wire", () => {
       assert.strictEqual(minimal.body.display_name, null)
       assert.strictEqual(minimal.body.email, null)
       assert.strictEqual(minimal.body.avatar_url, null)
-      assert.deepStrictEqual(minimal.body.tags, [])
-      assert.deepStrictEqual(minimal.body.metadata, {})
+      deepStrictEqual(minimal.body.tags, [])
+      deepStrictEqual(minimal.body.metadata, {})
     }))
 
   it.scoped("GET retrieves by _id and by external_id: 200, metrics only when asked for", () =>
@@ -144,11 +145,11 @@ describe("FakeOrq, seed generation, on the wire", () => {
       for (const id of [created._id, RICH.external_id]) {
         const retrieved = yield* call("GET", path(id))
         assert.strictEqual(retrieved.status, 200)
-        assert.deepStrictEqual(retrieved.body, expected)
+        deepStrictEqual(retrieved.body, expected)
       }
       const measured = yield* call("GET", `${path(created._id)}?include_metrics=true`)
       assert.strictEqual(measured.status, 200)
-      assert.deepStrictEqual(measured.body.metrics, ZERO_METRICS)
+      deepStrictEqual(measured.body.metrics, ZERO_METRICS)
       const unmeasured = yield* call("GET", `${path(created._id)}?include_metrics=false`)
       assert.notProperty(unmeasured.body, "metrics")
     }))
@@ -165,10 +166,10 @@ describe("FakeOrq, seed generation, on the wire", () => {
       assert.strictEqual(updated.body.display_name, "Jane S.")
       assert.strictEqual(updated.body.email, null)
       assert.strictEqual(updated.body.avatar_url, RICH.avatar_url)
-      assert.deepStrictEqual(updated.body.tags, ["enterprise"])
-      assert.deepStrictEqual(updated.body.metadata, { fresh: true })
+      deepStrictEqual(updated.body.tags, ["enterprise"])
+      deepStrictEqual(updated.body.metadata, { fresh: true })
       assert.strictEqual(updated.body.created, created.created)
-      assert.deepStrictEqual((yield* call("GET", path(created._id))).body, updated.body)
+      deepStrictEqual((yield* call("GET", path(created._id))).body, updated.body)
     }))
 
   it.scoped("DELETE: 204 with no body, then the identity is gone", () =>
@@ -190,9 +191,9 @@ describe("FakeOrq, seed generation, on the wire", () => {
       const remove = yield* call("DELETE", path("nobody"))
       const update = yield* call("PATCH", path("nobody"), { body: { display_name: "x" } })
       for (const answer of [retrieve, remove, update]) assert.strictEqual(answer.status, 404)
-      assert.deepStrictEqual(Object.keys(retrieve.body), ["error"])
-      assert.deepStrictEqual(Object.keys(remove.body), ["error"])
-      assert.deepStrictEqual(Object.keys(update.body), ["message"])
+      deepStrictEqual(Object.keys(retrieve.body), ["error"])
+      deepStrictEqual(Object.keys(remove.body), ["error"])
+      deepStrictEqual(Object.keys(update.body), ["message"])
       assert.include(retrieve.body.error, "nobody")
       assert.include(update.body.message, "nobody")
     }))
@@ -206,19 +207,19 @@ describe("FakeOrq, seed generation, on the wire", () => {
       }
       const first = yield* call("GET", "/v2/identities?limit=2")
       assert.strictEqual(first.status, 200)
-      assert.deepStrictEqual(Object.keys(first.body).sort(), ["data", "has_more", "object"])
+      deepStrictEqual(Object.keys(first.body).sort(), ["data", "has_more", "object"])
       assert.strictEqual(first.body.object, "list")
       assert.strictEqual(first.body.has_more, true)
-      assert.deepStrictEqual(first.body.data.map((item: any) => item._id), ids.slice(0, 2))
+      deepStrictEqual(first.body.data.map((item: any) => item._id), ids.slice(0, 2))
       for (const item of first.body.data) {
-        assert.deepStrictEqual(item.metrics, ZERO_METRICS)
+        deepStrictEqual(item.metrics, ZERO_METRICS)
         assert.notProperty(item, "workspace_id")
       }
       const last = yield* call("GET", `/v2/identities?limit=2&starting_after=${ids[3]}`)
-      assert.deepStrictEqual(last.body.data.map((item: any) => item._id), [ids[4]])
+      deepStrictEqual(last.body.data.map((item: any) => item._id), [ids[4]])
       assert.strictEqual(last.body.has_more, false)
       const back = yield* call("GET", `/v2/identities?limit=2&ending_before=${ids[2]}`)
-      assert.deepStrictEqual(back.body.data.map((item: any) => item._id), ids.slice(0, 2))
+      deepStrictEqual(back.body.data.map((item: any) => item._id), ids.slice(0, 2))
       assert.strictEqual(back.body.has_more, false)
       const all = yield* call("GET", "/v2/identities")
       assert.strictEqual(all.body.data.length, 5)
@@ -240,7 +241,7 @@ describe("FakeOrq, seed generation, on the wire", () => {
       for (const form of forms) {
         const page = yield* call("GET", `/v2/identities?${form}`)
         assert.strictEqual(page.status, 200, form)
-        assert.deepStrictEqual(page.body.data.map((item: any) => item._id).sort(), [red, blue].sort(), form)
+        deepStrictEqual(page.body.data.map((item: any) => item._id).sort(), [red, blue].sort(), form)
       }
     }))
 
@@ -274,7 +275,7 @@ describe("FakeOrq, seed generation, on the wire", () => {
       // nothing was created by the refused POST
       const page = yield* call("GET", "/v2/identities", { headers: AUTH })
       assert.strictEqual(page.status, 200)
-      assert.deepStrictEqual(page.body.data, [])
+      deepStrictEqual(page.body.data, [])
     }))
 
   it.scoped("an invalid body or query: 422 with a message naming the field", () =>
@@ -301,7 +302,7 @@ describe("FakeOrq, seed generation, on the wire", () => {
         assert.include(answer.body.message, field)
       }
       const page = yield* call("GET", "/v2/identities")
-      assert.deepStrictEqual(page.body.data.map((item: any) => item.external_id), ["exists"])
+      deepStrictEqual(page.body.data.map((item: any) => item.external_id), ["exists"])
       assert.strictEqual(page.body.data[0].email, null)
     }))
 
@@ -345,7 +346,7 @@ describe("FakeOrq, seed generation, on the wire", () => {
       })
       assert.strictEqual(fits.status, 201)
       const page = yield* call("GET", "/v2/identities")
-      assert.deepStrictEqual(page.body.data.map((item: any) => item.external_id), ["fits"])
+      deepStrictEqual(page.body.data.map((item: any) => item.external_id), ["fits"])
     }))
 
   it.scoped("a deeply nested body is refused with a 4xx and the server keeps serving", () =>
@@ -365,7 +366,7 @@ describe("FakeOrq, seed generation, on the wire", () => {
       // still alive, nothing stored
       const page = yield* call("GET", "/v2/identities")
       assert.strictEqual(page.status, 200)
-      assert.deepStrictEqual(page.body.data, [])
+      deepStrictEqual(page.body.data, [])
       assert.strictEqual((yield* call("POST", "/v2/identities", { body: { external_id: "ok" } })).status, 201)
     }))
 
@@ -385,7 +386,7 @@ describe("FakeOrq, seed generation, on the wire", () => {
         yield* call("GET", "/v2/elsewhere", { headers: AUTH }), // 404, no route
         yield* call("DELETE", path(RICH.external_id), { headers: AUTH }) // 204
       ]
-      assert.deepStrictEqual(
+      deepStrictEqual(
         answers.map((answer) => answer.status),
         [201, 409, 200, 200, 404, 422, 400, 413, 401, 404, 204]
       )
@@ -414,7 +415,7 @@ describe("FakeOrq, seed generation, on the wire", () => {
       for (const externalId of odd) {
         assert.strictEqual((yield* call("DELETE", path(externalId))).status, 204, externalId)
       }
-      assert.deepStrictEqual((yield* call("GET", "/v2/identities")).body.data, [])
+      deepStrictEqual((yield* call("GET", "/v2/identities")).body.data, [])
     }))
 })
 
@@ -456,23 +457,23 @@ describe("FakeOrq, current generation, on the wire", () => {
       const { call } = yield* server({ generation: "current" })
       const created = yield* call("POST", "/v2/identities", { body: RICH })
       assert.strictEqual(created.status, 201)
-      assert.deepStrictEqual(Object.keys(created.body), ["identity"])
+      deepStrictEqual(Object.keys(created.body), ["identity"])
       const identity = created.body.identity
       assert.strictEqual(identity.workspace_id, FakeOrq.WORKSPACE_ID)
       assert.strictEqual(created.headers.get("location"), path(identity._id))
       const { _id, created: createdAt, updated, workspace_id: _, ...rest } = identity
-      assert.deepStrictEqual(rest, RICH)
+      deepStrictEqual(rest, RICH)
       assert.match(createdAt, ISO)
       assert.strictEqual(updated, createdAt)
 
       const retrieved = yield* call("GET", path(RICH.external_id))
       assert.strictEqual(retrieved.status, 200)
-      assert.deepStrictEqual(retrieved.body, { identity })
+      deepStrictEqual(retrieved.body, { identity })
 
       const patched = yield* call("PATCH", path(_id), { body: { display_name: "Jane S.", tags: ["x"] } })
       assert.strictEqual(patched.status, 200)
       assert.strictEqual(patched.body.identity.display_name, "Jane S.")
-      assert.deepStrictEqual(patched.body.identity.tags, ["x"])
+      deepStrictEqual(patched.body.identity.tags, ["x"])
       assert.strictEqual(patched.body.identity.workspace_id, FakeOrq.WORKSPACE_ID)
     }))
 
@@ -490,7 +491,7 @@ describe("FakeOrq, current generation, on the wire", () => {
       ]
       for (const answer of answers) {
         assert.strictEqual(answer.status < 300, true)
-        assert.deepStrictEqual(nullPaths(answer.body), [])
+        deepStrictEqual(nullPaths(answer.body), [])
       }
       assert.notProperty(answers[2].body.identity, "email")
       assert.notProperty(answers[2].body.identity, "avatar_url")
@@ -517,7 +518,7 @@ describe("FakeOrq, current generation, on the wire", () => {
 
       const deleted = yield* call("DELETE", path("user_0"))
       assert.strictEqual(deleted.status, 200)
-      assert.deepStrictEqual(deleted.body, {})
+      deepStrictEqual(deleted.body, {})
       assert.strictEqual((yield* call("GET", path("user_0"))).status, 404)
     }))
 })

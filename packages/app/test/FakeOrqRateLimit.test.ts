@@ -1,6 +1,7 @@
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { IdentityClient, IdentityStore, layer as clientLayer } from "@orq-effect/client"
 import { Duration, Effect, Redacted, TestClock } from "effect"
 import * as FakeOrqRateLimit from "../src/FakeOrqRateLimit.js"
@@ -31,13 +32,13 @@ describe("FakeOrqRateLimit", () => {
       const store = yield* IdentityStore.make()
       const { stats, url } = yield* FakeOrqRateLimit.start({ store, apiKey: KEY, rateLimit: { rate: 2, burst: 3 } })
       const allowed = yield* Effect.forEach([1, 2, 3], () => probe(url))
-      assert.deepStrictEqual(allowed.map((a) => [a.status, a.limit, a.remaining]), [
+      deepStrictEqual(allowed.map((a) => [a.status, a.limit, a.remaining]), [
         [200, "3", "2"],
         [200, "3", "1"],
         [200, "3", "0"]
       ])
       const refused = yield* probe(url)
-      assert.deepStrictEqual(refused, {
+      deepStrictEqual(refused, {
         status: 429,
         limit: "3",
         remaining: "0",
@@ -51,7 +52,7 @@ describe("FakeOrqRateLimit", () => {
       assert.strictEqual((yield* probe(url)).status, 429)
       yield* TestClock.adjust(Duration.millis(1))
       assert.strictEqual((yield* probe(url)).status, 200)
-      assert.deepStrictEqual(yield* stats, { allowed: 4, limited: 2 })
+      deepStrictEqual(yield* stats, { allowed: 4, limited: 2 })
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 
   it.scoped("the client reads the 429 as RateLimited with the wait and the limits, and the store is untouched", () =>
@@ -67,9 +68,9 @@ describe("FakeOrqRateLimit", () => {
       const error = yield* Effect.flip(client.create({ externalId: "second" }))
       assert.strictEqual(error._tag, "RateLimited")
       if (error._tag === "RateLimited") {
-        assert.deepStrictEqual(error.retryAfter, Duration.seconds(1))
-        assert.deepStrictEqual([error.limit, error.remaining, error.reset], [1, 0, 1])
+        deepStrictEqual(error.retryAfter, Duration.seconds(1))
+        deepStrictEqual([error.limit, error.remaining, error.reset], [1, 0, 1])
       }
-      assert.deepStrictEqual((yield* store.all).map((identity) => identity.externalId), ["first"])
+      deepStrictEqual((yield* store.all).map((identity) => identity.externalId), ["first"])
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 })

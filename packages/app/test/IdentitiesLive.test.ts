@@ -1,6 +1,7 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { IdentityClient, IdentityStore } from "@orq-effect/client"
 import {
   Clock,
@@ -73,12 +74,12 @@ describe("IdentitiesLive", () => {
       const { client, store } = yield* againstFakeOrq({ ORQ_API_KEY: KEY })
       const created = yield* client.create({ externalId: "live-1", displayName: "Live", tags: ["a"] })
       const updated = yield* client.update("live-1", { displayName: null, tags: ["b"] })
-      assert.deepStrictEqual(updated.displayName, Option.none())
-      assert.deepStrictEqual(updated.tags, ["b"])
+      deepStrictEqual(updated.displayName, Option.none())
+      deepStrictEqual(updated.tags, ["b"])
       assert.strictEqual((yield* client.retrieve(created.id)).externalId, "live-1")
-      assert.deepStrictEqual((yield* client.list()).data.map((identity) => identity.id), [created.id])
+      deepStrictEqual((yield* client.list()).data.map((identity) => identity.id), [created.id])
       yield* client.delete("live-1")
-      assert.deepStrictEqual(yield* store.all, [])
+      deepStrictEqual(yield* store.all, [])
     }))
 
   it.scoped("the key comes from ORQ_API_KEY: a wrong one is Unauthorized", () =>
@@ -183,7 +184,7 @@ describe("IdentitiesLive", () => {
         Effect.gen(function*() {
           const { error, text } = yield* configErrorOf({ ORQ_API_KEY: KEY, [name]: value })
           assert.isTrue(ConfigError.isInvalidData(error), text)
-          if (ConfigError.isInvalidData(error)) assert.deepStrictEqual(error.path, [name])
+          if (ConfigError.isInvalidData(error)) deepStrictEqual(error.path, [name])
           assert.include(text, reason)
           assert.notInclude(text, KEY)
         }))

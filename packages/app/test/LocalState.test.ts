@@ -3,6 +3,7 @@ import * as Command from "@effect/platform/Command"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import { assert, layer } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { Identity } from "@orq-effect/domain/Identity"
 import { Chunk, Deferred, Duration, Effect, Either, Fiber, Option, Stream, TestClock } from "effect"
 import { fileURLToPath } from "node:url"
@@ -31,13 +32,13 @@ layer(NodeContext.layer)("LocalState", (it) => {
         Effect.flatMap(LocalState.store(file), (store) => store.retrieve("user_12345"))
       )
       assert.strictEqual(jane.id, "contact_01ARZ3NDEKTSV4RRFFQ69G5FAV")
-      assert.deepStrictEqual(jane.displayName, Option.some("Jane Smith"))
-      assert.deepStrictEqual(jane.email, Option.some("jane.smith@example.com"))
-      assert.deepStrictEqual(jane.avatarUrl, Option.some("https://example.com/avatars/jane-smith.jpg"))
-      assert.deepStrictEqual(jane.tags, ["premium", "beta-user", "enterprise"])
+      deepStrictEqual(jane.displayName, Option.some("Jane Smith"))
+      deepStrictEqual(jane.email, Option.some("jane.smith@example.com"))
+      deepStrictEqual(jane.avatarUrl, Option.some("https://example.com/avatars/jane-smith.jpg"))
+      deepStrictEqual(jane.tags, ["premium", "beta-user", "enterprise"])
       assert.strictEqual(jane.metadata.department, "Engineering")
       const saved = yield* LocalState.load(file)
-      assert.deepStrictEqual(Option.map(saved, (all) => all.map((one) => one.externalId)), Option.some(["user_12345"]))
+      deepStrictEqual(Option.map(saved, (all) => all.map((one) => one.externalId)), Option.some(["user_12345"]))
       // the lock is gone with the scope
       assert.isFalse(yield* fs.exists(`${file}.lock`))
     }))
@@ -50,17 +51,17 @@ layer(NodeContext.layer)("LocalState", (it) => {
       for (let n = 1; n <= 15; n++) {
         yield* store.create({ externalId: `user_${n}`, email: `user${n}@example.com`, tags: ["t"] })
         // no temp file is ever left next to the state, and what is on disk is the whole state
-        assert.deepStrictEqual((yield* fs.readDirectory(dir)).sort(), ["state.json", "state.json.lock"])
+        deepStrictEqual((yield* fs.readDirectory(dir)).sort(), ["state.json", "state.json.lock"])
         const saved = yield* LocalState.load(file)
-        assert.deepStrictEqual(Option.map(saved, (all) => all.length), Option.some(n + 1))
+        deepStrictEqual(Option.map(saved, (all) => all.length), Option.some(n + 1))
       }
       yield* store.update("user_3", { displayName: "Three", email: null })
       yield* store.delete("user_12345")
       const saved = Option.getOrThrow(yield* LocalState.load(file))
-      assert.deepStrictEqual(saved.map((one) => one.externalId).includes("user_12345"), false)
+      deepStrictEqual(saved.map((one) => one.externalId).includes("user_12345"), false)
       const three = saved.find((one) => one.externalId === "user_3")
-      assert.deepStrictEqual(three?.displayName, Option.some("Three"))
-      assert.deepStrictEqual(three?.email, Option.none())
+      deepStrictEqual(three?.displayName, Option.some("Three"))
+      deepStrictEqual(three?.email, Option.none())
       assert.strictEqual((yield* fs.stat(file)).mode & 0o777, 0o600)
     }))
 
@@ -173,7 +174,7 @@ layer(NodeContext.layer)("LocalState", (it) => {
       yield* fs.writeFileString(`${file}.4242.abc.tmp`, "{\"version\":1,\"ident")
       yield* fs.writeFileString(`${dir}/other.json.1.x.tmp`, "not ours")
       yield* Effect.scoped(LocalState.store(file))
-      assert.deepStrictEqual((yield* fs.readDirectory(dir)).sort(), ["other.json.1.x.tmp", "state.json"])
+      deepStrictEqual((yield* fs.readDirectory(dir)).sort(), ["other.json.1.x.tmp", "state.json"])
     }))
 
   /** A process saving a growing state in a bounded loop, printing the count after each save. */
@@ -224,14 +225,14 @@ layer(NodeContext.layer)("LocalState", (it) => {
             const saved = Option.getOrThrow(yield* LocalState.load(file))
             // at least what was reported saved, each identity whole, in order
             assert.isAtLeast(saved.length, writes + 1)
-            assert.deepStrictEqual(saved.map((one) => one.externalId), [
+            deepStrictEqual(saved.map((one) => one.externalId), [
               "user_12345",
               ...Array.from({ length: saved.length - 1 }, (_, i) => `user_${i + 1}`)
             ])
             // opening it again cleans whatever temp file the kill left
             const reopened = yield* Effect.scoped(Effect.flatMap(LocalState.store(file), (store) => store.all))
             assert.strictEqual(reopened.length, saved.length)
-            assert.deepStrictEqual(yield* fs.readDirectory(dir), ["state.json"])
+            deepStrictEqual(yield* fs.readDirectory(dir), ["state.json"])
             return saved.length
           }), { concurrency: "unbounded" })
         assert.strictEqual(results.length, killAfter.length)
@@ -245,6 +246,6 @@ layer(NodeContext.layer)("LocalState", (it) => {
       const all = [LocalState.seed, identity(1), identity(2)]
       yield* LocalState.save(file, all)
       const loaded = Option.getOrThrow(yield* LocalState.load(file))
-      assert.deepStrictEqual(loaded, all)
+      deepStrictEqual(loaded, all)
     }).pipe(Effect.scoped))
 })

@@ -4,6 +4,7 @@
  * (or rejects with the SDK's own typed error) shows that FakeOrq speaks the wire the SDK was generated from.
  */
 import { assert, describe, it } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { Orq as Orq4_15 } from "@orq-ai/node-4.15.11"
 import { Orq as Orq4_9 } from "@orq-ai/node-4.9.4"
 import * as SdkErrors from "@orq-ai/node-4.9.4/models/errors/index.js"
@@ -49,8 +50,8 @@ describe("@orq-ai/node 4.9.4 against FakeOrq (seed)", () => {
       assert.strictEqual(created.displayName, "Jane Smith")
       assert.strictEqual(created.email, "jane.smith@example.com")
       assert.strictEqual(created.avatarUrl, "https://example.com/avatars/jane-smith.jpg")
-      assert.deepStrictEqual(created.tags, ["premium", "beta-user"])
-      assert.deepStrictEqual(created.metadata, { department: "Engineering", role: "Senior Developer" })
+      deepStrictEqual(created.tags, ["premium", "beta-user"])
+      deepStrictEqual(created.metadata, { department: "Engineering", role: "Senior Developer" })
       assert.instanceOf(created.created, Date)
       assert.instanceOf(created.updated, Date)
 
@@ -59,8 +60,8 @@ describe("@orq-ai/node 4.9.4 against FakeOrq (seed)", () => {
         assert.strictEqual(retrieved.id, created.id)
         assert.strictEqual(retrieved.externalId, "user_12345")
         assert.strictEqual(retrieved.displayName, "Jane Smith")
-        assert.deepStrictEqual(retrieved.tags, created.tags)
-        assert.deepStrictEqual(retrieved.metadata, created.metadata)
+        deepStrictEqual(retrieved.tags, created.tags)
+        deepStrictEqual(retrieved.metadata, created.metadata)
         assert.strictEqual(retrieved.updated.getTime(), created.updated?.getTime())
       }
     }))
@@ -88,14 +89,14 @@ describe("@orq-ai/node 4.9.4 against FakeOrq (seed)", () => {
       assert.strictEqual(updated.displayName, "After")
       assert.isNull(updated.email)
       assert.strictEqual(updated.avatarUrl, "https://example.com/before.png")
-      assert.deepStrictEqual(updated.tags, ["c"])
-      assert.deepStrictEqual(updated.metadata, { fresh: 1 })
+      deepStrictEqual(updated.tags, ["c"])
+      deepStrictEqual(updated.metadata, { fresh: 1 })
 
       const retrieved = yield* sdk(() => orq.identities.retrieve({ id: "user_update" }))
       assert.strictEqual(retrieved.displayName, "After")
       assert.isNull(retrieved.email)
-      assert.deepStrictEqual(retrieved.tags, ["c"])
-      assert.deepStrictEqual(retrieved.metadata, { fresh: 1 })
+      deepStrictEqual(retrieved.tags, ["c"])
+      deepStrictEqual(retrieved.metadata, { fresh: 1 })
     }))
 
   it.scoped("list walks 5 identities 2 at a time with startingAfter, and back with endingBefore", () =>
@@ -116,7 +117,7 @@ describe("@orq-ai/node 4.9.4 against FakeOrq (seed)", () => {
         if (!page.hasMore) break
         after = page.data[page.data.length - 1].id
       }
-      assert.deepStrictEqual(forward, [
+      deepStrictEqual(forward, [
         { ids: ids.slice(0, 2), hasMore: true },
         { ids: ids.slice(2, 4), hasMore: true },
         { ids: ids.slice(4), hasMore: false }
@@ -131,7 +132,7 @@ describe("@orq-ai/node 4.9.4 against FakeOrq (seed)", () => {
         if (!page.hasMore) break
         before = page.data[0].id
       }
-      assert.deepStrictEqual(backward, [
+      deepStrictEqual(backward, [
         { ids: ids.slice(2, 4), hasMore: true },
         { ids: ids.slice(0, 2), hasMore: false }
       ])
@@ -154,16 +155,16 @@ describe("@orq-ai/node 4.9.4 against FakeOrq (seed)", () => {
       yield* sdk(() => orq.identities.create({ externalId: "cy", displayName: "Cy", tags: ["green"] }))
       const idsOf = (page: ListIdentitiesResponseBody) => page.data.map((item) => item.id)
 
-      assert.deepStrictEqual(idsOf(yield* sdk(() => orq.identities.list({ search: "LOVELACE" }))), [ada.id])
-      assert.deepStrictEqual(idsOf(yield* sdk(() => orq.identities.list({ search: "example.ORG" }))), [bob.id])
-      assert.deepStrictEqual(
+      deepStrictEqual(idsOf(yield* sdk(() => orq.identities.list({ search: "LOVELACE" }))), [ada.id])
+      deepStrictEqual(idsOf(yield* sdk(() => orq.identities.list({ search: "example.ORG" }))), [bob.id])
+      deepStrictEqual(
         idsOf(yield* sdk(() => orq.identities.list({ filterBy: { tags: ["red", "blue"] } }))).sort(),
         [ada.id, bob.id].sort()
       )
-      assert.deepStrictEqual(idsOf(yield* sdk(() => orq.identities.list({ filterBy: { tags: ["blue"] } }))), [bob.id])
+      deepStrictEqual(idsOf(yield* sdk(() => orq.identities.list({ filterBy: { tags: ["blue"] } }))), [bob.id])
 
       const measured = yield* sdk(() => orq.identities.retrieve({ id: "ada", includeMetrics: true }))
-      assert.deepStrictEqual(measured.metrics, { totalCost: 0, totalTokens: 0, totalRequests: 0, errorRate: 0 })
+      deepStrictEqual(measured.metrics, { totalCost: 0, totalTokens: 0, totalRequests: 0, errorRate: 0 })
       const unmeasured = yield* sdk(() => orq.identities.retrieve({ id: "ada" }))
       assert.isUndefined(unmeasured.metrics)
       const page = yield* sdk(() => orq.identities.list({ includeMetrics: true }))
@@ -238,8 +239,8 @@ describe("@orq-ai/node 4.15.11 against FakeOrq (current)", () => {
       assert.strictEqual(identity.externalId, "customer_12345")
       assert.strictEqual(identity.workspaceId, FakeOrq.WORKSPACE_ID)
       assert.strictEqual(identity.displayName, "Ada Lovelace")
-      assert.deepStrictEqual(identity.tags, ["enterprise", "beta"])
-      assert.deepStrictEqual(created.headers["location"], [`/v2/identities/${identity.id}`])
+      deepStrictEqual(identity.tags, ["enterprise", "beta"])
+      deepStrictEqual(created.headers["location"], [`/v2/identities/${identity.id}`])
 
       const retrieved = yield* sdk(() => orq.identities.retrieve({ id: "customer_12345", includeMetrics: true }))
       assert.strictEqual(retrieved.identity?.id, identity.id)
@@ -253,20 +254,20 @@ describe("@orq-ai/node 4.15.11 against FakeOrq (current)", () => {
       )
       assert.strictEqual(updated.identity?.displayName, "Ada L.")
       assert.strictEqual(updated.identity?.email, "ada@example.com")
-      assert.deepStrictEqual(updated.identity?.tags, ["enterprise", "priority"])
-      assert.deepStrictEqual(updated.identity?.metadata, { plan: "pro" })
+      deepStrictEqual(updated.identity?.tags, ["enterprise", "priority"])
+      deepStrictEqual(updated.identity?.metadata, { plan: "pro" })
 
       yield* sdk(() => orq.identities.create({ externalId: "customer_2", tags: ["other"] }))
       const page = yield* sdk(() => orq.identities.list({ limit: 1, filterByTags: ["priority"], includeMetrics: true }))
-      assert.deepStrictEqual(page.data.map((item) => item.id), [identity.id])
+      deepStrictEqual(page.data.map((item) => item.id), [identity.id])
       assert.isFalse(page.hasMore)
       const first = yield* sdk(() => orq.identities.list({ limit: 1 }))
       assert.strictEqual(first.data.length, 1)
       assert.isTrue(first.hasMore)
 
       const deleted = yield* sdk(() => orq.identities.delete({ id: identity.id }))
-      assert.deepStrictEqual(deleted, {})
+      deepStrictEqual(deleted, {})
       const rest = yield* sdk(() => orq.identities.list())
-      assert.deepStrictEqual(rest.data.map((item) => item.externalId), ["customer_2"])
+      deepStrictEqual(rest.data.map((item) => item.externalId), ["customer_2"])
     }))
 })

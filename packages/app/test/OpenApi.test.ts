@@ -12,6 +12,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it, layer } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { IdentityStore } from "@orq-effect/client"
 import * as IdentityClient from "@orq-effect/client/IdentityClient"
 import addFormatsModule from "ajv-formats"
@@ -283,7 +284,7 @@ layer(NodeHttpClient.layerUndici)("every request IdentityClient sends matches th
       yield* client.create({ externalId: "user_nulls", displayName: null, email: null, avatarUrl: null, tags: [] })
       yield* client.create({ externalId: "x".repeat(120) })
       assert.strictEqual(sent.length, 3)
-      for (const request of sent) assert.deepStrictEqual(requestViolations(legacy, request), [])
+      for (const request of sent) deepStrictEqual(requestViolations(legacy, request), [])
     }))
 
   it.scoped("retrieve, by _id and by an external_id full of reserved characters, with and without metrics", () =>
@@ -294,7 +295,7 @@ layer(NodeHttpClient.layerUndici)("every request IdentityClient sends matches th
       yield* client.retrieve(created.externalId, { includeMetrics: true })
       yield* client.retrieve(created.externalId, { includeMetrics: false })
       assert.strictEqual(sent.length, 4)
-      for (const request of sent) assert.deepStrictEqual(requestViolations(legacy, request), [])
+      for (const request of sent) deepStrictEqual(requestViolations(legacy, request), [])
       assert.strictEqual(decodeURIComponent(sent[2].url.pathname.split("/").at(-1) ?? ""), created.externalId)
     }))
 
@@ -318,7 +319,7 @@ layer(NodeHttpClient.layerUndici)("every request IdentityClient sends matches th
       })
       yield* client.update(created.id, {})
       assert.strictEqual(sent.length, 4)
-      for (const request of sent) assert.deepStrictEqual(requestViolations(legacy, request), [])
+      for (const request of sent) deepStrictEqual(requestViolations(legacy, request), [])
     }))
 
   // the contract types `tags` and `metadata` as non-nullable: clearing them with `null` goes out as `[]` / `{}`
@@ -327,7 +328,7 @@ layer(NodeHttpClient.layerUndici)("every request IdentityClient sends matches th
       const { client, sent } = yield* recordingClient
       const created = yield* client.create({ externalId: "user_null_lists" })
       yield* Effect.either(client.update(created.id, { tags: null, metadata: null }))
-      for (const request of sent) assert.deepStrictEqual(requestViolations(legacy, request), [])
+      for (const request of sent) deepStrictEqual(requestViolations(legacy, request), [])
     }))
 
   it.scoped("delete, by _id and by external_id", () =>
@@ -338,7 +339,7 @@ layer(NodeHttpClient.layerUndici)("every request IdentityClient sends matches th
       yield* client.delete(first.id)
       yield* client.delete("user:delete@2")
       assert.strictEqual(sent.length, 4)
-      for (const request of sent) assert.deepStrictEqual(requestViolations(legacy, request), [])
+      for (const request of sent) deepStrictEqual(requestViolations(legacy, request), [])
     }))
 
   it.scoped("list with every parameter, both cursors, and stream over several pages", () =>
@@ -362,7 +363,7 @@ layer(NodeHttpClient.layerUndici)("every request IdentityClient sends matches th
       assert.strictEqual(Chunk.size(streamed), 5)
       const lists = sent.filter((entry) => entry.request.method === "GET" && entry.url.pathname === "/v2/identities")
       assert.strictEqual(lists.length, 4 + 3)
-      for (const request of sent) assert.deepStrictEqual(requestViolations(legacy, request), [])
+      for (const request of sent) deepStrictEqual(requestViolations(legacy, request), [])
     }))
 
   it.effect("the checker itself refuses what the contract refuses", () =>
@@ -372,7 +373,7 @@ layer(NodeHttpClient.layerUndici)("every request IdentityClient sends matches th
           url: new URL(url),
           request: fakeRequest(method, url, body)
         })
-      assert.deepStrictEqual(request("POST", "https://api.orq.ai/v2/identities", { external_id: "ok" }), [])
+      deepStrictEqual(request("POST", "https://api.orq.ai/v2/identities", { external_id: "ok" }), [])
       assert.isNotEmpty(request("POST", "https://api.orq.ai/v2/identities", { display_name: "no external_id" }))
       assert.isNotEmpty(request("POST", "https://api.orq.ai/v2/identities", { external_id: "x", email: "nope" }))
       assert.isNotEmpty(request("PATCH", "https://api.orq.ai/v2/identities/x", { tags: null }))
@@ -453,7 +454,7 @@ const checkAnswers = (
       if (schema === undefined) {
         assert.strictEqual(answer.text, "", `${label}: documented without content`)
       } else {
-        assert.deepStrictEqual(violations(op, schema, JSON.parse(answer.text)), [], label)
+        deepStrictEqual(violations(op, schema, JSON.parse(answer.text)), [], label)
       }
     }
     return statuses
@@ -530,7 +531,7 @@ describe("FakeOrq's answers match the OpenAPI response schemas", () => {
       const remove = operation(legacy, "DeleteIdentity").responses.get(404)
       if (ok === undefined || list === undefined || remove === undefined) return assert.fail("schemas missing")
       const identity = { _id: "identity_01ARZ3NDEKTSV4RRFFQ69G5FAV", external_id: "u" }
-      assert.deepStrictEqual(violations(retrieve, ok, identity), [])
+      deepStrictEqual(violations(retrieve, ok, identity), [])
       assert.isNotEmpty(violations(retrieve, ok, { external_id: "u" }))
       assert.isNotEmpty(violations(retrieve, ok, { ...identity, _id: "not a ulid" }))
       assert.isNotEmpty(violations(retrieve, ok, { ...identity, email: "nope" }))

@@ -4,6 +4,7 @@
  */
 import { FetchHttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
+import { assertSome, deepStrictEqual } from "@effect/vitest/utils"
 import { IdentityClient, IdentityStore, layerConfig, layerMemory } from "@orq-effect/client"
 import { Config, ConfigProvider, Effect, Layer, Option, Redacted, Stream } from "effect"
 import * as FakeOrq from "../src/FakeOrq.js"
@@ -40,7 +41,7 @@ describe("README", () => {
       const said = yield* program.pipe(Effect.provide(IdentitiesLive), Effect.withConfigProvider(config))
       assert.strictEqual(said, `updated ${LocalState.seed.id}`)
       const [stored] = yield* store.all
-      assert.deepStrictEqual(stored.displayName, Option.some("Jane Smith-Wilson"))
+      deepStrictEqual(stored.displayName, Option.some("Jane Smith-Wilson"))
       assert.isTrue(Option.isNone(stored.email))
       // and a missing identity takes the NotFound branch
       yield* store.delete("user_12345")
@@ -60,7 +61,7 @@ describe("README", () => {
           Effect.provide(Identities),
           Effect.withConfigProvider(config)
         )
-      assert.deepStrictEqual(
+      deepStrictEqual(
         [...premium].map((identity) =>
           identity.externalId
         ),
@@ -73,6 +74,6 @@ describe("README", () => {
       const identities = yield* IdentityClient
       yield* identities.create({ externalId: "u1", displayName: "Ann" })
       const renamed = yield* identities.update("u1", { displayName: "Anne" })
-      assert.deepStrictEqual(renamed.displayName, Option.some("Anne"))
+      assertSome(renamed.displayName, "Anne")
     }).pipe(Effect.provide(layerMemory())))
 })

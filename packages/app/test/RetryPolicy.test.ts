@@ -3,6 +3,7 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import * as IdentityClient from "@orq-effect/client/IdentityClient"
 import type { IdentityError } from "@orq-effect/domain/IdentityError"
 import {
@@ -167,11 +168,11 @@ describe("RetryPolicy", () => {
         const patch = clientOver([{ status: 503 }, { status: 500 }, { status: 504 }])
         const update = errorOf(yield* settle((yield* patch.make).update("ext-1", { displayName: "X" })))
         assert.strictEqual(update._tag, "ServerError")
-        assert.deepStrictEqual(patch.attempts.map((a) => a.method), ["PATCH", "PATCH", "PATCH"])
+        deepStrictEqual(patch.attempts.map((a) => a.method), ["PATCH", "PATCH", "PATCH"])
 
         const del = clientOver([{ status: 502 }, { status: 204 }])
         yield* settle((yield* del.make).delete("ext-1")).pipe(Effect.flatten)
-        assert.deepStrictEqual(del.attempts.map((a) => a.method), ["DELETE", "DELETE"])
+        deepStrictEqual(del.attempts.map((a) => a.method), ["DELETE", "DELETE"])
       }))
 
     it.effect("maxRetries bounds the attempts: 0 means one attempt", () =>
@@ -202,7 +203,7 @@ describe("RetryPolicy", () => {
           assert.strictEqual(errorOf(yield* settle((yield* del.make).delete("ext-1")))._tag, tag)
           const post = clientOver([{ status, body: "{\"error\":\"no\"}" }, { status: 201, body: identityJson("x") }])
           assert.strictEqual(errorOf(yield* settle((yield* post.make).create({ externalId: "ext-1" })))._tag, tag)
-          assert.deepStrictEqual(
+          deepStrictEqual(
             [get, patch, del, post].map((fake) => fake.attempts.length),
             [1, 1, 1, 1]
           )
@@ -269,7 +270,7 @@ describe("RetryPolicy", () => {
             const { attempts, make } = clientOver([{ status, headers }, ok()])
             const client = yield* make
             yield* settle(client.retrieve("ext-1")).pipe(Effect.flatten)
-            assert.deepStrictEqual(attempts.map((attempt) => attempt.at), [0, wait])
+            deepStrictEqual(attempts.map((attempt) => attempt.at), [0, wait])
           }))
       }
     }
@@ -284,7 +285,7 @@ describe("RetryPolicy", () => {
         const fiber = yield* Effect.fork(client.retrieve("ext-1"))
         yield* TestClock.adjust(Duration.seconds(1))
         yield* Fiber.join(fiber)
-        assert.deepStrictEqual(attempts.map((attempt) => attempt.at), [0, 1000])
+        deepStrictEqual(attempts.map((attempt) => attempt.at), [0, 1000])
       }))
 
     it.effect("a long Retry-After is honoured as sent, not clamped", () =>
@@ -294,7 +295,7 @@ describe("RetryPolicy", () => {
         })
         const client = yield* make
         yield* settle(client.retrieve("ext-1"), Duration.minutes(20)).pipe(Effect.flatten)
-        assert.deepStrictEqual(attempts.map((attempt) => attempt.at), [0, 600_000])
+        deepStrictEqual(attempts.map((attempt) => attempt.at), [0, 600_000])
       }))
 
     it.effect("a wait past the deadline fails at once with RateLimited carrying it; the clock does not move", () =>
@@ -309,7 +310,7 @@ describe("RetryPolicy", () => {
         const error = errorOf(yield* Fiber.join(fiber))
         assert.strictEqual(error._tag, "RateLimited")
         if (error._tag === "RateLimited") {
-          assert.deepStrictEqual(error.retryAfter, Duration.seconds(30))
+          deepStrictEqual(error.retryAfter, Duration.seconds(30))
           assert.strictEqual(error.limit, 100)
           assert.strictEqual(error.remaining, 0)
         }
@@ -329,8 +330,8 @@ describe("RetryPolicy", () => {
         yield* TestClock.adjust(Duration.seconds(4))
         const error = errorOf(yield* Fiber.join(fiber))
         assert.strictEqual(error._tag, "RateLimited")
-        if (error._tag === "RateLimited") assert.deepStrictEqual(error.retryAfter, Duration.seconds(8))
-        assert.deepStrictEqual(attempts.map((attempt) => attempt.at), [0, 4000])
+        if (error._tag === "RateLimited") deepStrictEqual(error.retryAfter, Duration.seconds(8))
+        deepStrictEqual(attempts.map((attempt) => attempt.at), [0, 4000])
       }))
   })
 
@@ -366,7 +367,7 @@ describe("RetryPolicy", () => {
         yield* TestClock.adjust(Duration.minutes(10))
         // the policy trusts the transport with its own limit: no timer of the policy's ended the hanging attempt
         assert.isTrue(Option.isNone(yield* Fiber.poll(call)))
-        assert.deepStrictEqual(handed, [Option.none()])
+        deepStrictEqual(handed, [Option.none()])
         yield* Fiber.interrupt(call)
       }))
 
@@ -378,7 +379,7 @@ describe("RetryPolicy", () => {
           transportLimit: RetryPolicy.attemptLimit({ timeout: Duration.seconds(30) })
         })
         yield* settle(client.retrieve("ext-1"))
-        assert.deepStrictEqual(handed, [Option.some(2000), Option.some(2000)])
+        deepStrictEqual(handed, [Option.some(2000), Option.some(2000)])
       }))
 
     it.effect("over a transport with a limit of its own, less than an attempt left of the deadline is handed to it", () =>
@@ -389,7 +390,7 @@ describe("RetryPolicy", () => {
           transportLimit: RetryPolicy.attemptLimit({ timeout: Duration.seconds(10) })
         })
         yield* settle(client.retrieve("ext-1")).pipe(Effect.flatten)
-        assert.deepStrictEqual(handed, [Option.some(3000)])
+        deepStrictEqual(handed, [Option.some(3000)])
       }))
 
     it.effect("a shorter limit the caller's fiber already has is kept when the policy hands one", () =>
@@ -401,12 +402,12 @@ describe("RetryPolicy", () => {
         })
         const callersLimit = Option.some({ millis: 1000, description: "the caller's limit" })
         yield* settle(Effect.locally(client.retrieve("ext-1"), RequestTimeout.current, callersLimit))
-        assert.deepStrictEqual(handed, [Option.some(1000)])
+        deepStrictEqual(handed, [Option.some(1000)])
       }))
 
     it.effect("attemptLimit is the whole attempt's timeout, said as the transport will report it", () =>
       Effect.sync(() =>
-        assert.deepStrictEqual(RetryPolicy.attemptLimit({ timeout: Duration.millis(1500) }), {
+        deepStrictEqual(RetryPolicy.attemptLimit({ timeout: Duration.millis(1500) }), {
           millis: 1500,
           description: "no answer within 1s 500ms"
         })
@@ -488,7 +489,7 @@ describe("RetryPolicy", () => {
         const { attempts, make } = clientOver([{ fail: "ECONNREFUSED" }, created])
         const identity = yield* settle((yield* make).create({ externalId: "ext-1" })).pipe(Effect.flatten)
         assert.strictEqual(identity.id, "identity_new")
-        assert.deepStrictEqual(attempts.map((a) => a.method), ["POST", "POST"])
+        deepStrictEqual(attempts.map((a) => a.method), ["POST", "POST"])
       }))
 
     for (const status of [429, 503]) {
@@ -496,7 +497,7 @@ describe("RetryPolicy", () => {
         Effect.gen(function*() {
           const { attempts, make } = clientOver([{ status }, created])
           yield* settle((yield* make).create({ externalId: "ext-1" })).pipe(Effect.flatten)
-          assert.deepStrictEqual(attempts.map((a) => a.method), ["POST", "POST"])
+          deepStrictEqual(attempts.map((a) => a.method), ["POST", "POST"])
         }))
 
       it.effect(`${status}, then 409: a real Conflict (the first attempt certainly did not create it)`, () =>
@@ -504,7 +505,7 @@ describe("RetryPolicy", () => {
           const { attempts, make } = clientOver([{ status }, { status: 409, body: "{\"error\":\"taken\"}" }, existing])
           const error = errorOf(yield* settle((yield* make).create({ externalId: "ext-1" })))
           assert.strictEqual(error._tag, "Conflict")
-          assert.deepStrictEqual(attempts.map((a) => a.method), ["POST", "POST"])
+          deepStrictEqual(attempts.map((a) => a.method), ["POST", "POST"])
         }))
     }
 
@@ -525,7 +526,7 @@ describe("RetryPolicy", () => {
           }])
           const identity = yield* settle((yield* make).create({ externalId: "ext/1 é" })).pipe(Effect.flatten)
           assert.strictEqual(identity.id, "identity_old")
-          assert.deepStrictEqual(
+          deepStrictEqual(
             attempts.map((a) => `${a.method} ${a.path}`),
             ["POST /v2/identities", "POST /v2/identities", `GET /v2/identities/${encodeURIComponent("ext/1 é")}`]
           )
@@ -549,7 +550,7 @@ describe("RetryPolicy", () => {
         })
         const identity = yield* settle((yield* make).create({ externalId: "ext-1" })).pipe(Effect.flatten)
         assert.strictEqual(identity.id, "identity_old")
-        assert.deepStrictEqual(attempts.map((a) => a.method), ["POST", "POST", "GET", "GET"])
+        deepStrictEqual(attempts.map((a) => a.method), ["POST", "POST", "GET", "GET"])
       }))
 
     it.effect("500, then 409, then the lookup finds another identity (one whose _id is that external_id): Conflict", () =>
@@ -559,7 +560,7 @@ describe("RetryPolicy", () => {
         ) {
           const { attempts, make } = clientOver([{ status: 500 }, { status: 409 }, { status: 200, body }])
           assert.strictEqual(errorOf(yield* settle((yield* make).create({ externalId: "ext-1" })))._tag, "Conflict")
-          assert.deepStrictEqual(attempts.map((a) => a.method), ["POST", "POST", "GET"])
+          deepStrictEqual(attempts.map((a) => a.method), ["POST", "POST", "GET"])
         }
       }))
 
@@ -613,11 +614,11 @@ describe("RetryPolicy", () => {
           yield* TestClock.adjust(Duration.minutes(1))
           const error = Either.getLeft(yield* Effect.either(Fiber.join(fiber)))
           // a 500 leaves it unknown whether the create took effect: without a lookup, it is not retried
-          assert.deepStrictEqual(
+          deepStrictEqual(
             Option.map(error, (e) => e._tag === "ResponseError" && e.response.status),
             Option.some(500)
           )
-          assert.deepStrictEqual(fake.attempts.map((a) => a.method), ["POST"])
+          deepStrictEqual(fake.attempts.map((a) => a.method), ["POST"])
         }
       }))
 

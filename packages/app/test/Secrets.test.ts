@@ -4,6 +4,7 @@ import * as Command from "@effect/platform/Command"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { IdentityClient, IdentityStore } from "@orq-effect/client"
 import type { IdentityError } from "@orq-effect/domain/IdentityError"
@@ -146,7 +147,7 @@ describe("the API key never leaks", () => {
       const seen = yield* observed(
         Effect.flatMap(liveClient(baseUrl), (client) => errorsOf(everyOperation(client, "ok")))
       )
-      assert.deepStrictEqual(
+      deepStrictEqual(
         [...new Set(seen.errors.map((error) => error._tag))].sort(),
         ["Conflict", "InvalidRequest", "NotFound"]
       )
@@ -240,7 +241,7 @@ describe("the API key never leaks", () => {
           (client) => errorsOf([client.retrieve("x"), client.create({ externalId: "x" })])
         )
       )
-      assert.deepStrictEqual(seen.errors.map((error) => error._tag), ["TransportError", "TransportError"])
+      deepStrictEqual(seen.errors.map((error) => error._tag), ["TransportError", "TransportError"])
       assertNothingLeaked(seen)
 
       const refused = yield* Effect.flip(liveClient("http://127.0.0.1:9", { ORQ_TIMEOUT: "never" }))

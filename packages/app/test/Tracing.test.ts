@@ -3,6 +3,7 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { IdentityClient, IdentityStore, layer as IdentityClientLayer } from "@orq-effect/client"
@@ -122,13 +123,13 @@ describe("Tracing.layer", () => {
     Effect.gen(function*() {
       const read = (env: Record<string, string>) =>
         Effect.withConfigProvider(TracingEndpoint.endpoint, ConfigProvider.fromMap(new Map(Object.entries(env))))
-      assert.deepStrictEqual(yield* read({}), Option.none())
-      assert.deepStrictEqual(yield* read({ OTEL_EXPORTER_OTLP_ENDPOINT: "" }), Option.none())
-      assert.deepStrictEqual(
+      deepStrictEqual(yield* read({}), Option.none())
+      deepStrictEqual(yield* read({ OTEL_EXPORTER_OTLP_ENDPOINT: "" }), Option.none())
+      deepStrictEqual(
         yield* read({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318/" }),
         Option.some("http://127.0.0.1:4318/v1/traces")
       )
-      assert.deepStrictEqual(
+      deepStrictEqual(
         yield* read({
           OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318",
           OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://127.0.0.1:9999/traces"
@@ -156,12 +157,12 @@ describe("Tracing.layer", () => {
         const failed = yield* Effect.flip(buildWith({ [name]: value }))
         assert.isTrue(ConfigError.isConfigError(failed), String(failed))
       }
-      assert.deepStrictEqual(
+      deepStrictEqual(
         yield* read({ OTEL_EXPORTER_OTLP_ENDPOINT: "https://otel.example:4318" }),
         Option.some("https://otel.example:4318/v1/traces")
       )
       // the base is not used when the per-signal endpoint is set
-      assert.deepStrictEqual(
+      deepStrictEqual(
         yield* read({
           OTEL_EXPORTER_OTLP_ENDPOINT: "not a url",
           OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://127.0.0.1:9999/traces"
@@ -205,7 +206,7 @@ describe("Tracing, FakeOrq", () => {
         Effect.zipRight(Effect.sync(() => [...exporter.getFinishedSpans()])),
         Effect.provide(Tracing.layerProcessor(new SimpleSpanProcessor(exporter)))
       )
-      assert.deepStrictEqual(spans.map((span) => span.name), ["caller"])
+      deepStrictEqual(spans.map((span) => span.name), ["caller"])
       assert.notProperty(spans[0].attributes, "http.route")
       assertNoSecrets(spans)
     }))
@@ -238,7 +239,7 @@ describe("Tracing, a server quoting personal data", () => {
       const [create] = byName(spans, "IdentityClient.create")
       assert.strictEqual(create?.status.code, 2)
       assert.strictEqual(create?.status.message, "Conflict (request req_echo)")
-      assert.deepStrictEqual(
+      deepStrictEqual(
         create?.events.map((event) =>
           event.attributes?.["exception.type"]
         ),
@@ -286,13 +287,13 @@ for (const stack of Object.keys(STACKS) as Array<keyof typeof STACKS>) {
             yield* client.list({ limit: 2, tags: ["beta"] })
             return yield* Stream.runCount(client.stream({ limit: 2 }))
           }))
-        assert.deepStrictEqual(result._tag === "Right" ? result.right : result.left, 3)
+        deepStrictEqual(result._tag === "Right" ? result.right : result.left, 3)
         // one list call, then two pages for the stream
         const lists = byName(spans, "IdentityClient.list")
         assert.strictEqual(lists.length, 3)
         for (const list of lists) {
           const children = spans.filter((span) => span.parentSpanContext?.spanId === list.spanContext().spanId)
-          assert.deepStrictEqual(children.map((span) => span.name), ["http.client GET"])
+          deepStrictEqual(children.map((span) => span.name), ["http.client GET"])
         }
         assertNoSecrets(spans)
       }))
@@ -320,8 +321,8 @@ for (const stack of Object.keys(STACKS) as Array<keyof typeof STACKS>) {
         // the typed error is on the span (status ERROR, an exception event of its tag), without the input
         const failedCreate = byName(spans, "IdentityClient.create")[1]
         assert.strictEqual(failedCreate?.status.code, 2)
-        assert.deepStrictEqual(failedCreate?.events.map((event) => event.attributes?.["exception.type"]), ["Conflict"])
-        assert.deepStrictEqual(result._tag === "Right" ? result.right : [], ["Conflict", "InvalidRequest", "NotFound"])
+        deepStrictEqual(failedCreate?.events.map((event) => event.attributes?.["exception.type"]), ["Conflict"])
+        deepStrictEqual(result._tag === "Right" ? result.right : [], ["Conflict", "InvalidRequest", "NotFound"])
         assertNoSecrets(spans)
       }))
 

@@ -1,5 +1,6 @@
 import * as Headers from "@effect/platform/Headers"
 import { assert, describe, it } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import type { IdentityError } from "@orq-effect/domain/IdentityError"
 import { Duration, FastCheck as fc } from "effect"
 import { identity } from "effect/Function"
@@ -136,7 +137,7 @@ describe("ErrorResponse.fromStatus", () => {
   it("a 404 and a 409 carry the subject", () => {
     const notFound = fromStatus(404, `{"error":"gone"}`, {}, { id: "a b" })
     if (notFound._tag !== "NotFound") return assert.fail(notFound._tag)
-    assert.deepStrictEqual([notFound.id, notFound.message], ["a b", "gone"])
+    deepStrictEqual([notFound.id, notFound.message], ["a b", "gone"])
     const conflict = fromStatus(409, "", {}, { externalId: "ext" })
     if (conflict._tag !== "Conflict") return assert.fail(conflict._tag)
     assert.strictEqual(conflict.externalId, "ext")
@@ -151,7 +152,7 @@ describe("ErrorResponse.fromStatus", () => {
     })
     if (error._tag !== "RateLimited") return assert.fail(error._tag)
     assert.strictEqual(error.retryAfter === undefined ? undefined : Duration.toMillis(error.retryAfter), 2000)
-    assert.deepStrictEqual([error.limit, error.remaining, error.reset], [600, 0, 1767225600])
+    deepStrictEqual([error.limit, error.remaining, error.reset], [600, 0, 1767225600])
     assert.strictEqual(error.message, "slow down (retry after 2s)")
   })
 
@@ -189,7 +190,7 @@ describe("ErrorResponse.fromStatus", () => {
       "x-ratelimit-reset": "9".repeat(400)
     })
     if (error._tag !== "RateLimited") return assert.fail(error._tag)
-    assert.deepStrictEqual([error.limit, error.remaining, error.reset], [undefined, undefined, undefined])
+    deepStrictEqual([error.limit, error.remaining, error.reset], [undefined, undefined, undefined])
     assert.strictEqual(error.message, "rate limited")
   })
 })

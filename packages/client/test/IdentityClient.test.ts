@@ -4,6 +4,7 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { ListIdentities } from "@orq-effect/domain/Identity"
 import type { IdentityError } from "@orq-effect/domain/IdentityError"
 import { Cause, Chunk, Duration, Effect, Exit, FastCheck as fc, Option, Redacted, Ref, Stream, TestClock } from "effect"
@@ -201,14 +202,14 @@ describe("the wire", () => {
       const [all, before, none] = yield* sent
       assert.strictEqual(all.method, "GET")
       assert.strictEqual(all.url.pathname, "/v2/identities")
-      assert.deepStrictEqual([...all.url.searchParams], [
+      deepStrictEqual([...all.url.searchParams], [
         ["limit", "5"],
         ["starting_after", "id_9"],
         ["search", "jo doe"],
         ["tags", "premium,beta user"],
         ["include_metrics", "true"]
       ])
-      assert.deepStrictEqual([...before.url.searchParams], [["ending_before", "id_3"]])
+      deepStrictEqual([...before.url.searchParams], [["ending_before", "id_3"]])
       assert.strictEqual(none.url.search, "")
     }))
 
@@ -232,7 +233,7 @@ describe("the wire", () => {
         if (query.search !== undefined) expected.push(["search", query.search])
         if (query.tags !== undefined && query.tags.length > 0) expected.push(["tags", query.tags.join(",")])
         if (query.includeMetrics !== undefined) expected.push(["include_metrics", String(query.includeMetrics)])
-        assert.deepStrictEqual([...request.url.searchParams], expected)
+        deepStrictEqual([...request.url.searchParams], expected)
       }),
     { timeout: 60_000, fastCheck: { numRuns: 100 } }
   )
@@ -268,7 +269,7 @@ describe("the wire", () => {
         const error = tagged(yield* failure(Effect.suspend(call)), "InvalidRequest")
         assert.include(error.message, "threw")
       }
-      assert.deepStrictEqual(yield* sent, [])
+      deepStrictEqual(yield* sent, [])
     }))
 
   it.effect("a body the schema accepts but JSON.stringify refuses is InvalidRequest, nothing sent", () =>
@@ -290,7 +291,7 @@ describe("the wire", () => {
       const error = tagged(yield* failure(client.update("id_1", { metadata })), "InvalidRequest")
       assert.strictEqual(error.field, "input")
       assert.strictEqual(error.message, "the request body could not be encoded")
-      assert.deepStrictEqual(yield* sent, [])
+      deepStrictEqual(yield* sent, [])
     }))
 
   it.effect("a base URL that is not a URL is refused as InvalidRequest, nothing sent", () =>
@@ -298,7 +299,7 @@ describe("the wire", () => {
       const { client, sent } = yield* setup(ok, { baseUrl: "not a url" })
       const error = tagged(yield* failure(client.retrieve("id_1")), "InvalidRequest")
       assert.strictEqual(error.field, "baseUrl")
-      assert.deepStrictEqual(yield* sent, [])
+      deepStrictEqual(yield* sent, [])
     }))
 })
 
@@ -328,7 +329,7 @@ describe("successful answers", () => {
     Effect.gen(function*() {
       const { client } = yield* setup(json(200, { object: "list", data: [seed("a"), seed("b")], has_more: true }))
       const page = yield* client.list({ limit: 2 })
-      assert.deepStrictEqual(page.data.map((identity) => identity.id), ["a", "b"])
+      deepStrictEqual(page.data.map((identity) => identity.id), ["a", "b"])
       assert.isTrue(page.hasMore)
     }))
 })
@@ -601,7 +602,7 @@ describe("failed answers map to typed errors", () => {
       Effect.map(
         rateLimited({ "x-ratelimit-limit": "600", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "17" }),
         (error) => {
-          assert.deepStrictEqual([error.limit, error.remaining, error.reset], [600, 0, 17])
+          deepStrictEqual([error.limit, error.remaining, error.reset], [600, 0, 17])
           assert.isUndefined(error.retryAfter)
         }
       ))
@@ -609,7 +610,7 @@ describe("failed answers map to typed errors", () => {
     it.effect("without any header", () =>
       Effect.map(rateLimited({}), (error) => {
         assert.isUndefined(error.retryAfter)
-        assert.deepStrictEqual([error.limit, error.remaining, error.reset], [undefined, undefined, undefined])
+        deepStrictEqual([error.limit, error.remaining, error.reset], [undefined, undefined, undefined])
       }))
   })
 
@@ -758,7 +759,7 @@ describe("refused input sends nothing", () => {
         assert.strictEqual(error.field, field)
         assert.isTrue(error.message.startsWith(field), error.message)
         assert.isUndefined(error.status)
-        assert.deepStrictEqual(yield* sent, [])
+        deepStrictEqual(yield* sent, [])
       }))
   }
 
@@ -771,7 +772,7 @@ describe("refused input sends nothing", () => {
           const error = tagged(yield* failure(call), "InvalidRequest")
           assert.strictEqual(error.field, "apiKey")
         }
-        assert.deepStrictEqual(yield* sent, [])
+        deepStrictEqual(yield* sent, [])
       }
     }))
 
@@ -792,7 +793,7 @@ describe("refused input sends nothing", () => {
         const error = tagged(yield* failure(client.delete("user_1")), "InvalidRequest")
         assert.strictEqual(error.field, "baseUrl", baseUrl)
         assert.notInclude(error.message, "hunter2")
-        assert.deepStrictEqual(yield* sent, [])
+        deepStrictEqual(yield* sent, [])
       }
     }))
 
@@ -801,7 +802,7 @@ describe("refused input sends nothing", () => {
       for (const baseUrl of ["http://127.0.0.1:9/api//", "http://127.0.0.1:9/api/v1/.."]) {
         const { client, sent } = yield* setup(ok, { baseUrl })
         yield* client.retrieve("user_1")
-        assert.deepStrictEqual((yield* sent).map((s) => s.url.href), ["http://127.0.0.1:9/api/v2/identities/user_1"])
+        deepStrictEqual((yield* sent).map((s) => s.url.href), ["http://127.0.0.1:9/api/v2/identities/user_1"])
       }
     }))
 
@@ -813,7 +814,7 @@ describe("refused input sends nothing", () => {
         const error = tagged(yield* failure(client.retrieve("a")), "InvalidRequest")
         assert.strictEqual(error.field, "apiKey")
         assert.notInclude(error.message, "canary")
-        assert.deepStrictEqual(yield* sent, [])
+        deepStrictEqual(yield* sent, [])
       }
     }))
 
@@ -868,7 +869,7 @@ describe("hostile ids stay one path segment", () => {
   const assertOneSegment = (request: Sent, id: string) => {
     const segments = request.url.pathname.split("/")
     assert.strictEqual(segments.length, 4, request.url.pathname)
-    assert.deepStrictEqual(segments.slice(0, 3), ["", "v2", "identities"])
+    deepStrictEqual(segments.slice(0, 3), ["", "v2", "identities"])
     assert.strictEqual(decodeURIComponent(segments[3]), id)
     assert.strictEqual(request.url.search, "")
     assert.strictEqual(request.url.hash, "")
@@ -903,7 +904,7 @@ describe("hostile ids stay one path segment", () => {
         const requests = yield* sent
         if (Exit.isFailure(exit)) {
           assert.isFalse(Cause.isDie(exit.cause), Cause.pretty(exit.cause))
-          assert.deepStrictEqual(requests, [])
+          deepStrictEqual(requests, [])
         } else {
           assert.strictEqual(requests.length, 1)
           assertOneSegment(requests[0], id)
@@ -934,9 +935,9 @@ describe("stream", () => {
         Stream.map((identity) => identity.id),
         Stream.runCollect
       )
-      assert.deepStrictEqual(Chunk.toReadonlyArray(ids), ["a", "b", "c", "d", "e"])
+      deepStrictEqual(Chunk.toReadonlyArray(ids), ["a", "b", "c", "d", "e"])
       const requests = yield* sent
-      assert.deepStrictEqual(requests.map((request) => [...request.url.searchParams]), [
+      deepStrictEqual(requests.map((request) => [...request.url.searchParams]), [
         [["limit", "2"], ["search", "jo"]],
         [["limit", "2"], ["starting_after", "b"], ["search", "jo"]],
         [["limit", "2"], ["starting_after", "d"], ["search", "jo"]]
@@ -965,7 +966,7 @@ describe("stream", () => {
       const e = tagged(error, "ServerError")
       assert.strictEqual(e.status, 503)
       assert.strictEqual(e.requestId, "p2")
-      assert.deepStrictEqual(yield* Ref.get(seen), ["a"])
+      deepStrictEqual(yield* Ref.get(seen), ["a"])
     }))
 
   it.effect("has_more with an empty page ends the stream", () =>
@@ -1141,10 +1142,10 @@ describe("spans", () => {
       )
       const spans = yield* traced(Effect.all([client.list(), client.retrieve("id_1")]))
       const operations = spans.filter((span) => span.name.startsWith("IdentityClient."))
-      assert.deepStrictEqual(operations.map((span) => span.name), ["IdentityClient.list", "IdentityClient.retrieve"])
+      deepStrictEqual(operations.map((span) => span.name), ["IdentityClient.list", "IdentityClient.retrieve"])
       for (const span of operations) {
         assert.strictEqual(span.status._tag, "Ended")
-        if (span.status._tag === "Ended") assert.deepStrictEqual(span.status.exit, Exit.void)
+        if (span.status._tag === "Ended") deepStrictEqual(span.status.exit, Exit.void)
       }
     }))
 })

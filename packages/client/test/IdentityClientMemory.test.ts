@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { Identity } from "@orq-effect/domain/Identity"
 import { DateTime, Effect, Option, Ref, TestClock } from "effect"
 import { IdentityClient } from "../src/IdentityClient.js"
@@ -28,7 +29,7 @@ describe("IdentityStore", () => {
     Effect.gen(function*() {
       const client = fromStore(yield* IdentityStore.make([seeded("b_2", "second"), seeded("a_1", "first")]))
       const page = yield* client.list()
-      assert.deepStrictEqual(page.data.map((identity) => identity.id), ["a_1", "b_2"])
+      deepStrictEqual(page.data.map((identity) => identity.id), ["a_1", "b_2"])
       assert.strictEqual((yield* client.retrieve("second")).id, "b_2")
       assert.strictEqual((yield* client.retrieve("a_1")).externalId, "first")
       const conflict = yield* Effect.flip(client.create({ externalId: "first" }))
@@ -44,10 +45,10 @@ describe("IdentityStore", () => {
       for (const id of ids) assert.match(id, /^identity_[0-9A-HJKMNP-TV-Z]{26}$/)
       // the first 10 ULID characters encode the time
       assert.strictEqual(new Set(ids.map((id) => id.slice(9, 19))).size, 1)
-      assert.deepStrictEqual([...ids].sort(), ids)
+      deepStrictEqual([...ids].sort(), ids)
       assert.strictEqual(new Set(ids).size, ids.length)
       // the creation order is the list order
-      assert.deepStrictEqual((yield* client.list()).data.map((identity) => identity.id), ids)
+      deepStrictEqual((yield* client.list()).data.map((identity) => identity.id), ids)
       yield* TestClock.adjust("1 millis")
       const later = yield* client.create({ externalId: "user_later" })
       assert.isTrue(later.id > ids[ids.length - 1])
@@ -74,10 +75,10 @@ describe("IdentityStore", () => {
         Effect.either(client.retrieve("a")), // a read
         Effect.either(client.list())
       ])
-      assert.deepStrictEqual(failures.map((result) => result._tag === "Left"), [true, true, true, true, false, false])
-      assert.deepStrictEqual(yield* Ref.get(seen), [["a"], ["a", "b"], ["a", "b"], ["a"]])
+      deepStrictEqual(failures.map((result) => result._tag === "Left"), [true, true, true, true, false, false])
+      deepStrictEqual(yield* Ref.get(seen), [["a"], ["a", "b"], ["a", "b"], ["a"]])
       assert.strictEqual(before, 4)
-      assert.deepStrictEqual((yield* store.all).map((identity) => identity.externalId), ["a"])
+      deepStrictEqual((yield* store.all).map((identity) => identity.externalId), ["a"])
     }))
 
   it.effect("a change is answered only after onChange has run", () =>
@@ -104,7 +105,7 @@ describe("IdentityStore", () => {
       // the input, after create
       tags.push("b")
       metadata.plan.tier = "free"
-      assert.deepStrictEqual(yield* stored(), expected)
+      deepStrictEqual(yield* stored(), expected)
       // every kind of answer
       const answers = [
         created,
@@ -118,19 +119,19 @@ describe("IdentityStore", () => {
         Object.assign(answer.tags, ["mutated"])
         Object.assign(answer.metadata, { plan: "mutated", added: true })
       }
-      assert.deepStrictEqual(yield* stored(), expected)
+      deepStrictEqual(yield* stored(), expected)
       // a patch, after update, and the update's answer
       const patch = { tags: ["c"], metadata: { plan: { tier: "team" } } }
       const updated = yield* client.update("ann", patch)
       patch.tags.push("d")
       patch.metadata.plan.tier = "free"
       Object.assign(updated.metadata, { added: true })
-      assert.deepStrictEqual(yield* stored(), [["c"], { plan: { tier: "team" } }])
+      deepStrictEqual(yield* stored(), [["c"], { plan: { tier: "team" } }])
       // the initial identities, after make
       Object.assign(initial.tags, ["mutated"])
       Object.assign(initial.metadata, { added: true })
       const first = yield* client.retrieve("first")
-      assert.deepStrictEqual([first.tags, first.metadata], [["seeded"], {}])
+      deepStrictEqual([first.tags, first.metadata], [["seeded"], {}])
     }))
 })
 

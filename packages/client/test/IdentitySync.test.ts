@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import type { CreateIdentity } from "@orq-effect/domain/Identity"
 import { RateLimited } from "@orq-effect/domain/IdentityError"
 import { Chunk, Clock, Duration, Effect, Fiber, Layer, Option, Ref, Stream, TestClock } from "effect"
@@ -70,7 +71,7 @@ describe("AdaptiveLimiter", () => {
       const times = yield* drive(
         Effect.forEach(Array.from({ length: 5 }), () => Effect.zipRight(limiter.take, Clock.currentTimeMillis))
       )
-      assert.deepStrictEqual(times, [0, 100, 200, 300, 400])
+      deepStrictEqual(times, [0, 100, 200, 300, 400])
     }))
 
   it.effect("a 429 pauses everyone for its Retry-After and cuts the rate once per epoch", () =>
@@ -94,7 +95,7 @@ describe("AdaptiveLimiter", () => {
   it.effect("a Retry-After longer than maxWait pauses one slot only, and still cuts the rate", () =>
     Effect.gen(function*() {
       const limiter = yield* IdentitySync.makeLimiter({ initialRate: 10, maxWait: Duration.seconds(30) })
-      assert.deepStrictEqual(limiter.maxWait, Duration.seconds(30))
+      deepStrictEqual(limiter.maxWait, Duration.seconds(30))
       yield* limiter.rateLimited(yield* limiter.take, Option.some(Duration.hours(1)))
       yield* limiter.rateLimited(yield* drive(limiter.take), Option.some(Duration.infinity))
       assert.strictEqual(yield* limiter.rate, 4.5)
@@ -198,10 +199,10 @@ describe("IdentitySync.upsert", () => {
       // the update kept what the input did not mention and set what it did
       const stored = yield* memory.retrieve("user_2")
       assert.strictEqual(stored.id, existing.id)
-      assert.deepStrictEqual(stored.displayName, Option.some("Two"))
-      assert.deepStrictEqual(stored.email, Option.some("old@example.com"))
-      assert.deepStrictEqual(stored.metadata, { plan: "pro" })
-      assert.deepStrictEqual((yield* memory.retrieve("user_1")).tags, ["a"])
+      deepStrictEqual(stored.displayName, Option.some("Two"))
+      deepStrictEqual(stored.email, Option.some("old@example.com"))
+      deepStrictEqual(stored.metadata, { plan: "pro" })
+      deepStrictEqual((yield* memory.retrieve("user_1")).tags, ["a"])
     }))
 
   it.effect("invalid input, even input that throws when read, fails its item with InvalidRequest; the sync goes on", () =>
@@ -232,7 +233,7 @@ describe("IdentitySync.upsert", () => {
           ).pipe(Stream.provideLayer(IdentityClientMemory.layerMemory()))
         )
       )
-      assert.deepStrictEqual(
+      deepStrictEqual(
         Chunk.toArray(outcomes).map((o) => [o.externalId, o._tag === "Failed" ? o.error._tag : o._tag, o.requests]),
         [
           [" ", "InvalidRequest", 0],
@@ -268,9 +269,9 @@ describe("IdentitySync.upsert", () => {
       assert.isTrue(outcome?._tag === "Failed" && outcome.error._tag === "Conflict")
       assert.include(outcome?._tag === "Failed" ? outcome.error.message : "", "cannot address")
       assert.strictEqual(outcome?.requests, 2)
-      assert.deepStrictEqual((yield* memory.retrieve("alice")).displayName, Option.some("Alice"))
+      deepStrictEqual((yield* memory.retrieve("alice")).displayName, Option.some("Alice"))
       const all = Chunk.toArray(yield* Stream.runCollect(memory.stream()))
-      assert.deepStrictEqual(
+      deepStrictEqual(
         all.map((identity) => [identity.externalId, Option.getOrUndefined(identity.displayName)]),
         [["alice", "Alice"], [alice.id, "Bob"]]
       )
@@ -331,7 +332,7 @@ describe("IdentitySync.upsert", () => {
         const elapsed = (yield* Clock.currentTimeMillis) - start
         const calls = yield* server.calls
         const limited = Chunk.filter(calls, (call) => call.limited)
-        assert.deepStrictEqual(
+        deepStrictEqual(
           { created: summary.created, updated: summary.updated, failed: summary.failed, requests: summary.requests },
           { created: 200, updated: 0, failed: 0, requests: Chunk.size(calls) }
         )
@@ -383,7 +384,7 @@ describe("IdentitySync.upsert", () => {
       for (const id of ["user_2", "user_4"]) {
         const failed = byId.get(id)
         assert.isTrue(failed?._tag === "Failed" && failed.error._tag === "RateLimited", id)
-        assert.deepStrictEqual([failed?.requests, failed?.rateLimited], [1, 1])
+        deepStrictEqual([failed?.requests, failed?.rateLimited], [1, 1])
       }
       for (const id of ["user_1", "user_3", "user_5"]) assert.strictEqual(byId.get(id)?._tag, "Created")
       assert.isBelow((yield* Clock.currentTimeMillis) - start, 60_000)
@@ -408,7 +409,7 @@ describe("IdentitySync.upsert", () => {
       const [first, second] = Chunk.toArray(outcomes)
       assert.strictEqual(first?._tag, "Created")
       assert.isTrue(second?._tag === "Failed" && second.error._tag === "RateLimited")
-      assert.deepStrictEqual([second?.requests, second?.rateLimited], [4, 4])
+      deepStrictEqual([second?.requests, second?.rateLimited], [4, 4])
       // without a Retry-After each retry waits one slot of a rate cut on each 429: the waits grow
       const limitedAt = Chunk.toArray(yield* server.calls).filter((call) => call.limited).map((call) => call.at)
       assert.strictEqual(limitedAt.length, 4)

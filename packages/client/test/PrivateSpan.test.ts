@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { Conflict } from "@orq-effect/domain/IdentityError"
 import type { Tracer } from "effect"
 import { Cause, Data, Effect, Exit, Option } from "effect"
@@ -40,7 +41,7 @@ describe("PrivateSpan.withSpan", () => {
   it.effect("a success reaches the caller; its span ends without the value", () =>
     Effect.gen(function*() {
       const { exit, spans } = yield* traced(withSpan("op")(Effect.succeed({ email: EMAIL })))
-      assert.deepStrictEqual(exit, Exit.succeed({ email: EMAIL }))
-      assert.deepStrictEqual(ended(spans[0]), Exit.void)
+      deepStrictEqual(exit, Exit.succeed({ email: EMAIL }))
+      deepStrictEqual(ended(spans[0]), Exit.void)
     }))
 })

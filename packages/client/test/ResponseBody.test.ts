@@ -1,6 +1,7 @@
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { Effect, Option } from "effect"
 import { MAX_RESPONSE_BYTES } from "../src/IdentityClient.js"
 import * as ResponseBody from "../src/ResponseBody.js"
@@ -31,13 +32,13 @@ describe("ResponseBody", () => {
       const bytes = utf8("{\"display_name\":\"Zoë 👋\"}")
       const split = bytes.indexOf(0xc3) + 1
       const { response } = streamed([bytes.slice(0, split), bytes.slice(split)])
-      assert.deepStrictEqual(yield* ResponseBody.text(response), Option.some("{\"display_name\":\"Zoë 👋\"}"))
+      deepStrictEqual(yield* ResponseBody.text(response), Option.some("{\"display_name\":\"Zoë 👋\"}"))
     }))
 
   it.effect("text: no body at all reads as the empty string", () =>
     Effect.gen(function*() {
       const response = HttpClientResponse.fromWeb(request, new Response(null, { status: 204 }))
-      assert.deepStrictEqual(yield* ResponseBody.text(response), Option.some(""))
+      deepStrictEqual(yield* ResponseBody.text(response), Option.some(""))
     }))
 
   it.effect("text: a body declared larger than the limit is None, and nothing is read", () =>
@@ -63,7 +64,7 @@ describe("ResponseBody", () => {
       assert.strictEqual(buffered.status, 200)
       assert.strictEqual(buffered.headers["x-request-id"], "req_1")
       assert.strictEqual(buffered.headers["content-length"], String(utf8("{\"a\":\"é\"}").length))
-      assert.deepStrictEqual(yield* ResponseBody.text(buffered), Option.some("{\"a\":\"é\"}"))
+      deepStrictEqual(yield* ResponseBody.text(buffered), Option.some("{\"a\":\"é\"}"))
     }))
 
   it.effect("buffered: an encoded body keeps its bytes and its content-encoding (nothing here inflates it)", () =>
@@ -72,7 +73,7 @@ describe("ResponseBody", () => {
       const { response } = streamed([bytes], { "content-encoding": "gzip" })
       const buffered = yield* ResponseBody.buffered(response)
       assert.strictEqual(buffered.headers["content-encoding"], "gzip")
-      assert.deepStrictEqual(new Uint8Array(yield* buffered.arrayBuffer), bytes)
+      deepStrictEqual(new Uint8Array(yield* buffered.arrayBuffer), bytes)
     }))
 
   it.effect("buffered: a streamed body past the limit is dropped, and the answer declares a length past it", () =>
@@ -114,7 +115,7 @@ describe("ResponseBody", () => {
       )
       assert.strictEqual(buffered.status, 204)
       assert.strictEqual(buffered.headers["content-length"], "0")
-      assert.deepStrictEqual(yield* ResponseBody.text(buffered), Option.some(""))
+      deepStrictEqual(yield* ResponseBody.text(buffered), Option.some(""))
     }))
 
   it.effect("a body that breaks off fails with the transport's ResponseError", () =>

@@ -1,5 +1,6 @@
 import * as Headers from "@effect/platform/Headers"
 import { assert, describe, it } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { Duration, Effect, FastCheck as fc, Option } from "effect"
 import * as RetryAfter from "../src/RetryAfter.js"
 
@@ -82,7 +83,7 @@ describe("RetryAfter.parse", () => {
         { "retry-after-ms": "9".repeat(17) }
       ]
     ) {
-      assert.deepStrictEqual(of(headers), Option.some(Duration.infinity), JSON.stringify(headers).slice(0, 40))
+      deepStrictEqual(of(headers), Option.some(Duration.infinity), JSON.stringify(headers).slice(0, 40))
     }
     // the largest safe count of milliseconds is still read exactly
     assert.strictEqual(waitOf({ "retry-after-ms": String(Number.MAX_SAFE_INTEGER) }), Number.MAX_SAFE_INTEGER)

@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import {
   CreateIdentity,
   Identity,
@@ -57,20 +58,20 @@ describe("Identity decoding", () => {
     const identity = Either.getOrThrow(decodeIdentity(seedIdentity))
     assert.strictEqual(identity.id, seedIdentity._id)
     assert.strictEqual(identity.externalId, "user_12345")
-    assert.deepStrictEqual(identity.displayName, Option.none())
-    assert.deepStrictEqual(identity.email, Option.none())
-    assert.deepStrictEqual(identity.avatarUrl, Option.none())
-    assert.deepStrictEqual(identity.tags, ["premium"])
-    assert.deepStrictEqual(identity.metadata, { plan: "pro", seats: 3 })
-    assert.deepStrictEqual(identity.created.pipe(Option.map(DateTime.toEpochMillis)), Option.some(1705314600000))
+    deepStrictEqual(identity.displayName, Option.none())
+    deepStrictEqual(identity.email, Option.none())
+    deepStrictEqual(identity.avatarUrl, Option.none())
+    deepStrictEqual(identity.tags, ["premium"])
+    deepStrictEqual(identity.metadata, { plan: "pro", seats: 3 })
+    deepStrictEqual(identity.created.pipe(Option.map(DateTime.toEpochMillis)), Option.some(1705314600000))
     assert.isTrue(Option.isNone(identity.workspaceId))
     assert.isTrue(Option.isNone(identity.metrics))
   })
 
   it("reads a seed identity with only its ids: absent fields take their defaults", () => {
     const identity = Either.getOrThrow(decodeIdentity({ _id: "a", external_id: "b" }))
-    assert.deepStrictEqual(identity.tags, [])
-    assert.deepStrictEqual(identity.metadata, {})
+    deepStrictEqual(identity.tags, [])
+    deepStrictEqual(identity.metadata, {})
     assert.isTrue(Option.isNone(identity.displayName))
     assert.isTrue(Option.isNone(identity.email))
     assert.isTrue(Option.isNone(identity.created))
@@ -79,18 +80,18 @@ describe("Identity decoding", () => {
 
   it("reads null tags and metadata as empty", () => {
     const identity = Either.getOrThrow(decodeIdentity({ _id: "a", external_id: "b", tags: null, metadata: null }))
-    assert.deepStrictEqual(identity.tags, [])
-    assert.deepStrictEqual(identity.metadata, {})
+    deepStrictEqual(identity.tags, [])
+    deepStrictEqual(identity.metadata, {})
   })
 
   it("reads the current `{ identity }` shape with workspace_id and metrics, ignoring unknown fields", () => {
     const identity = Either.getOrThrow(decodeIdentity(currentAnswer))
     assert.strictEqual(identity.id, "01JJ1HDHN79XAS7A01WB3HYSDB")
-    assert.deepStrictEqual(identity.workspaceId, Option.some("ws_1"))
-    assert.deepStrictEqual(identity.displayName, Option.some("Jane Doe"))
-    assert.deepStrictEqual(identity.email, Option.some("jane@example.com"))
+    deepStrictEqual(identity.workspaceId, Option.some("ws_1"))
+    deepStrictEqual(identity.displayName, Option.some("Jane Doe"))
+    deepStrictEqual(identity.email, Option.some("jane@example.com"))
     const metrics = Option.getOrThrow(identity.metrics)
-    assert.deepStrictEqual(
+    deepStrictEqual(
       [metrics.totalCost, metrics.totalTokens, metrics.totalRequests, metrics.errorRate],
       [1.25, 4200, 17, 0.05]
     )
@@ -115,7 +116,7 @@ describe("Identity decoding", () => {
       data: [seedIdentity, currentAnswer.identity],
       has_more: true
     })
-    assert.deepStrictEqual(page.data.map((identity) => identity.externalId), ["user_12345", "customer_12345"])
+    deepStrictEqual(page.data.map((identity) => identity.externalId), ["user_12345", "customer_12345"])
     assert.isTrue(page.hasMore)
   })
 
@@ -137,7 +138,7 @@ describe("toSeedWire", () => {
       created: "2024-01-15T10:30:00Z"
     })
     const wire = toSeedWire(identity)
-    assert.deepStrictEqual(Object.keys(wire), [
+    deepStrictEqual(Object.keys(wire), [
       "_id",
       "external_id",
       "display_name",
@@ -147,7 +148,7 @@ describe("toSeedWire", () => {
       "metadata",
       "created"
     ])
-    assert.deepStrictEqual(wire, {
+    deepStrictEqual(wire, {
       _id: "id_1",
       external_id: "u1",
       display_name: null,
@@ -180,7 +181,7 @@ describe("request bodies", () => {
     assert.isTrue(Either.isLeft(Schema.decodeUnknownEither(UpdateIdentity)({ tags: null })))
     assert.isTrue(Either.isLeft(Schema.decodeUnknownEither(UpdateIdentity)({ metadata: null })))
     const emptied = Schema.decodeUnknownSync(UpdateIdentity)({ tags: [], metadata: {} })
-    assert.deepStrictEqual(emptied, { tags: [], metadata: {} })
+    deepStrictEqual(emptied, { tags: [], metadata: {} })
   })
 
   it("a create body is the snake_case encoding", () => {
@@ -200,7 +201,7 @@ describe("request bodies", () => {
   })
 
   it("list parameters encode to their snake_case query names", () => {
-    assert.deepStrictEqual(
+    deepStrictEqual(
       Schema.encodeSync(ListIdentities)({ limit: 5, startingAfter: "id_1", includeMetrics: true, tags: ["x"] }),
       { limit: 5, starting_after: "id_1", include_metrics: true, tags: ["x"] }
     )
@@ -257,7 +258,7 @@ describe("invalid input is refused, naming the field", () => {
 describe("round trips (property-based)", () => {
   /** Decoding the encoding gives back the value. */
   const roundTrips = <A, I>(schema: Schema.Schema<A, I>) => (value: A) => {
-    assert.deepStrictEqual(Schema.decodeUnknownSync(schema)(Schema.encodeSync(schema)(value)), value)
+    deepStrictEqual(Schema.decodeUnknownSync(schema)(Schema.encodeSync(schema)(value)), value)
   }
 
   it.prop("Identity", [Identity], ([identity]) => roundTrips(Identity)(identity), props)
@@ -265,7 +266,7 @@ describe("round trips (property-based)", () => {
   it.prop("CreateIdentity", [CreateIdentity], ([input]) => roundTrips(CreateIdentity)(input), props)
   it.prop("UpdateIdentity, a cleared list or object read back empty", [UpdateIdentity], ([patch]) => {
     const back = Schema.decodeUnknownSync(UpdateIdentity)(Schema.encodeSync(UpdateIdentity)(patch))
-    assert.deepStrictEqual(back, {
+    deepStrictEqual(back, {
       ...patch,
       ...(patch.tags === null ? { tags: [] } : {}),
       ...(patch.metadata === null ? { metadata: {} } : {})
@@ -275,7 +276,7 @@ describe("round trips (property-based)", () => {
 
   it.prop("an Identity read back from its `{ identity }` wrapping", [Identity], ([identity]) => {
     const wrapped = { identity: Schema.encodeSync(Identity)(identity) }
-    assert.deepStrictEqual(Schema.decodeUnknownSync(IdentityResponse)(wrapped), identity)
+    deepStrictEqual(Schema.decodeUnknownSync(IdentityResponse)(wrapped), identity)
   }, props)
 
   /** The JSON text sent is stable: decoding it and encoding again gives the same text. */
@@ -298,12 +299,12 @@ describe("round trips (property-based)", () => {
 
   it.prop("a PATCH sends exactly the fields given, a cleared text as null", [UpdateIdentity], ([patch]) => {
     const body: Record<string, unknown> = Schema.encodeSync(UpdateIdentity)(patch)
-    assert.deepStrictEqual(Object.keys(body).sort(), Object.keys(patch).map((key) => snake[key]).sort())
+    deepStrictEqual(Object.keys(body).sort(), Object.keys(patch).map((key) => snake[key]).sort())
     for (const [key, value] of Object.entries(patch)) {
       const sent = body[snake[key]]
       if (key === "tags" || key === "metadata") {
         assert.isNotNull(sent)
-        if (value === null) assert.deepStrictEqual(sent, key === "tags" ? [] : {})
+        if (value === null) deepStrictEqual(sent, key === "tags" ? [] : {})
       } else {
         assert.strictEqual(sent === null, value === null)
       }
@@ -455,7 +456,7 @@ describe("metadata is JSON", () => {
         Effect.mapError(refusedInput),
         Effect.match({
           onFailure: (error) => assert.strictEqual(error.field, "metadata"),
-          onSuccess: (body) => assert.deepStrictEqual(JSON.parse(JSON.stringify(body)).metadata, metadata)
+          onSuccess: (body) => deepStrictEqual(JSON.parse(JSON.stringify(body)).metadata, metadata)
         })
       ),
     props

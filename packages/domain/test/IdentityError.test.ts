@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import type { InvalidRequest } from "@orq-effect/domain/IdentityError"
 import { IdentityError, NotFound, RateLimited, refusedInput } from "@orq-effect/domain/IdentityError"
 import { Duration, Effect, Schema } from "effect"
@@ -7,7 +8,7 @@ describe("IdentityError", () => {
   it.prop("every error survives its schema's encoding (e.g. over RPC)", [IdentityError], ([error]) => {
     const back = Schema.decodeUnknownSync(IdentityError)(Schema.encodeSync(IdentityError)(error))
     assert.strictEqual(back._tag, error._tag)
-    assert.deepStrictEqual(back, error)
+    deepStrictEqual(back, error)
   }, { fastCheck: { numRuns: 100 } })
 
   it.effect("errors are yieldable and matchable by tag", () =>

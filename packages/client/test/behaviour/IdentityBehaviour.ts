@@ -6,6 +6,7 @@
  * (external ids, tags and search words no other case uses), so no case depends on another or on their order.
  */
 import { assert, layer } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { Identity, type IdentityPage } from "@orq-effect/domain/Identity"
 import type { IdentityError } from "@orq-effect/domain/IdentityError"
 import { Chunk, Clock, DateTime, Effect, Either, type Layer, Option, Schema, Stream, TestClock } from "effect"
@@ -97,16 +98,16 @@ export const identityBehaviour = <E>(
         assert.strictEqual(created.externalId, "behaviour-create")
         assert.isTrue(created.id.length > 0)
         assert.notStrictEqual(created.id, created.externalId)
-        assert.deepStrictEqual(created.displayName, Option.some("Ada Lovelace"))
-        assert.deepStrictEqual(created.email, Option.some("ada@example.com"))
-        assert.deepStrictEqual(created.avatarUrl, Option.some("https://example.com/ada.png"))
-        assert.deepStrictEqual(created.tags, ["premium", "beta-user"])
-        assert.deepStrictEqual(created.metadata, { plan: "enterprise", seats: 12, nested: { on: true } })
+        deepStrictEqual(created.displayName, Option.some("Ada Lovelace"))
+        deepStrictEqual(created.email, Option.some("ada@example.com"))
+        deepStrictEqual(created.avatarUrl, Option.some("https://example.com/ada.png"))
+        deepStrictEqual(created.tags, ["premium", "beta-user"])
+        deepStrictEqual(created.metadata, { plan: "enterprise", seats: 12, nested: { on: true } })
 
         const byId = yield* client.retrieve(created.id)
         const byExternalId = yield* client.retrieve("behaviour-create")
-        assert.deepStrictEqual(core(byId), core(created))
-        assert.deepStrictEqual(core(byExternalId), core(created))
+        deepStrictEqual(core(byId), core(created))
+        deepStrictEqual(core(byExternalId), core(created))
       }))
 
     it.effect("a create with only external_id leaves the optional fields empty", () =>
@@ -118,8 +119,8 @@ export const identityBehaviour = <E>(
           assert.isTrue(Option.isNone(identity.displayName))
           assert.isTrue(Option.isNone(identity.email))
           assert.isTrue(Option.isNone(identity.avatarUrl))
-          assert.deepStrictEqual(identity.tags, [])
-          assert.deepStrictEqual(identity.metadata, {})
+          deepStrictEqual(identity.tags, [])
+          deepStrictEqual(identity.metadata, {})
         }
       }))
 
@@ -131,7 +132,7 @@ export const identityBehaviour = <E>(
         assert.strictEqual(created.externalId, externalId)
         assert.strictEqual((yield* client.retrieve(externalId)).id, created.id)
         const updated = yield* client.update(externalId, { displayName: "Still odd" })
-        assert.deepStrictEqual(updated.displayName, Option.some("Still odd"))
+        deepStrictEqual(updated.displayName, Option.some("Still odd"))
         yield* client.delete(externalId)
         const error = yield* failure(client.retrieve(externalId))
         assert.strictEqual(error._tag, "NotFound")
@@ -157,18 +158,18 @@ export const identityBehaviour = <E>(
           tags: ["c"],
           metadata: { fresh: true }
         })
-        assert.deepStrictEqual(first.displayName, Option.some("After"))
+        deepStrictEqual(first.displayName, Option.some("After"))
         assert.isTrue(Option.isNone(first.email))
-        assert.deepStrictEqual(first.avatarUrl, Option.some("https://example.com/before.png"))
-        assert.deepStrictEqual(first.tags, ["c"])
-        assert.deepStrictEqual(first.metadata, { fresh: true })
+        deepStrictEqual(first.avatarUrl, Option.some("https://example.com/before.png"))
+        deepStrictEqual(first.tags, ["c"])
+        deepStrictEqual(first.metadata, { fresh: true })
         assert.strictEqual(first.id, created.id)
         assert.strictEqual(first.externalId, created.externalId)
-        assert.deepStrictEqual(core(yield* client.retrieve(created.id)), core(first))
+        deepStrictEqual(core(yield* client.retrieve(created.id)), core(first))
 
         // an empty patch keeps everything
         const kept = yield* client.update("behaviour-update", {})
-        assert.deepStrictEqual({ ...core(kept), updated: null }, { ...core(first), updated: null })
+        deepStrictEqual({ ...core(kept), updated: null }, { ...core(first), updated: null })
 
         // clear the rest; empty lists replace too
         const second = yield* client.update(created.id, {
@@ -180,10 +181,10 @@ export const identityBehaviour = <E>(
         })
         assert.isTrue(Option.isNone(second.displayName))
         assert.isTrue(Option.isNone(second.avatarUrl))
-        assert.deepStrictEqual(second.email, Option.some("again@example.com"))
-        assert.deepStrictEqual(second.tags, [])
-        assert.deepStrictEqual(second.metadata, {})
-        assert.deepStrictEqual(core(yield* client.retrieve("behaviour-update")), core(second))
+        deepStrictEqual(second.email, Option.some("again@example.com"))
+        deepStrictEqual(second.tags, [])
+        deepStrictEqual(second.metadata, {})
+        deepStrictEqual(core(yield* client.retrieve("behaviour-update")), core(second))
       }))
 
     it.effect("retrieve, update and delete of an unknown id fail with NotFound naming the id", () =>
@@ -211,8 +212,8 @@ export const identityBehaviour = <E>(
         const error = yield* failure(client.create({ externalId: "behaviour-duplicate", displayName: "Second", tags }))
         assert.strictEqual(error._tag, "Conflict")
         assert.strictEqual(error._tag === "Conflict" ? error.externalId : undefined, "behaviour-duplicate")
-        assert.deepStrictEqual(core(yield* client.retrieve("behaviour-duplicate")), core(first))
-        assert.deepStrictEqual(ids((yield* client.list({ tags })).data), [first.id])
+        deepStrictEqual(core(yield* client.retrieve("behaviour-duplicate")), core(first))
+        deepStrictEqual(ids((yield* client.list({ tags })).data), [first.id])
       }))
 
     it.effect("list pages through 5 identities 2 at a time, forwards then backwards", () =>
@@ -228,11 +229,11 @@ export const identityBehaviour = <E>(
           undefined,
           5
         )
-        assert.deepStrictEqual(forward.map((page) => page.data.length), [2, 2, 1])
-        assert.deepStrictEqual(forward.map((page) => page.hasMore), [true, true, false])
+        deepStrictEqual(forward.map((page) => page.data.length), [2, 2, 1])
+        deepStrictEqual(forward.map((page) => page.hasMore), [true, true, false])
         const forwardIds = forward.flatMap((page) => ids(page.data))
         assertNoDuplicates(forwardIds)
-        assert.deepStrictEqual(sorted(forwardIds), sorted(ids(created)))
+        deepStrictEqual(sorted(forwardIds), sorted(ids(created)))
 
         // backwards: ending_before the first item of each page, from the last identity to the start
         const last = forwardIds[forwardIds.length - 1]
@@ -242,14 +243,14 @@ export const identityBehaviour = <E>(
           last,
           5
         )
-        assert.deepStrictEqual(backward.map((page) => page.data.length), [2, 2])
-        assert.deepStrictEqual(backward.map((page) => page.hasMore), [true, false])
+        deepStrictEqual(backward.map((page) => page.data.length), [2, 2])
+        deepStrictEqual(backward.map((page) => page.hasMore), [true, false])
         const backwardIds = backward.flatMap((page) => ids(page.data))
         assert.notInclude(backwardIds, last)
         assertNoDuplicates([...backwardIds, last])
-        assert.deepStrictEqual(sorted([...backwardIds, last]), sorted(ids(created)))
+        deepStrictEqual(sorted([...backwardIds, last]), sorted(ids(created)))
         // a page reads the same whichever way it was reached
-        assert.deepStrictEqual(ids(backward[1].data), ids(forward[0].data))
+        deepStrictEqual(ids(backward[1].data), ids(forward[0].data))
       }))
 
     it.effect("list without filters never repeats an identity and respects the limit", () =>
@@ -294,12 +295,12 @@ export const identityBehaviour = <E>(
         })
         const searched = (search: string) => Effect.map(client.list({ search, limit: 50 }), (page) => ids(page.data))
 
-        assert.deepStrictEqual(yield* searched("zebraFINCH"), [byName.id])
-        assert.deepStrictEqual(yield* searched("HUMMINGBIRD.quill@"), [byEmail.id])
-        assert.deepStrictEqual(sorted(yield* searched("quill")), sorted([byName.id, byEmail.id]))
+        deepStrictEqual(yield* searched("zebraFINCH"), [byName.id])
+        deepStrictEqual(yield* searched("HUMMINGBIRD.quill@"), [byEmail.id])
+        deepStrictEqual(sorted(yield* searched("quill")), sorted([byName.id, byEmail.id]))
         // the external_id is not searched
-        assert.deepStrictEqual(yield* searched("behaviour-search-1"), [])
-        assert.deepStrictEqual(yield* searched("no such name anywhere"), [])
+        deepStrictEqual(yield* searched("behaviour-search-1"), [])
+        deepStrictEqual(yield* searched("no such name anywhere"), [])
       }))
 
     it.effect("the tag filter keeps identities having any of the tags", () =>
@@ -312,10 +313,10 @@ export const identityBehaviour = <E>(
         const tagged = (tags: ReadonlyArray<string>) =>
           Effect.map(client.list({ tags, limit: 50 }), (page) => sorted(ids(page.data)))
 
-        assert.deepStrictEqual(yield* tagged(["behaviour-red"]), [red.id])
-        assert.deepStrictEqual(yield* tagged(["behaviour-red", "behaviour-blue"]), sorted([red.id, blue.id]))
-        assert.deepStrictEqual(yield* tagged(["behaviour-blue", "behaviour-nobody"]), [blue.id])
-        assert.deepStrictEqual(yield* tagged(["behaviour-nobody"]), [])
+        deepStrictEqual(yield* tagged(["behaviour-red"]), [red.id])
+        deepStrictEqual(yield* tagged(["behaviour-red", "behaviour-blue"]), sorted([red.id, blue.id]))
+        deepStrictEqual(yield* tagged(["behaviour-blue", "behaviour-nobody"]), [blue.id])
+        deepStrictEqual(yield* tagged(["behaviour-nobody"]), [])
       }))
 
     it.effect("include_metrics adds usage metrics on retrieve and on every listed identity", () =>
@@ -332,7 +333,7 @@ export const identityBehaviour = <E>(
             assert.isTrue(Number.isFinite(value) && value >= 0)
           }
         })
-        assert.deepStrictEqual(core(measured), core(plain))
+        deepStrictEqual(core(measured), core(plain))
 
         const page = yield* client.list({ tags: [tag], includeMetrics: true })
         assert.strictEqual(page.data.length, 3)
@@ -348,7 +349,7 @@ export const identityBehaviour = <E>(
           const streamed = yield* Stream.runCollect(client.stream({ tags: [tag], limit }))
           const streamedIds = ids(Chunk.toReadonlyArray(streamed))
           assertNoDuplicates(streamedIds)
-          assert.deepStrictEqual(sorted(streamedIds), sorted(ids(created)))
+          deepStrictEqual(sorted(streamedIds), sorted(ids(created)))
         }
         // without filters: every identity of the store once, ours among them
         const everything = ids(Chunk.toReadonlyArray(yield* Stream.runCollect(client.stream({ limit: 2 }))))
@@ -373,7 +374,7 @@ export const identityBehaviour = <E>(
           assert.strictEqual((yield* failure(client.update(reference, { displayName: "x" })))._tag, "NotFound")
           assert.strictEqual((yield* failure(client.delete(reference)))._tag, "NotFound")
         }
-        assert.deepStrictEqual((yield* client.list({ tags })).data, [])
+        deepStrictEqual((yield* client.list({ tags })).data, [])
         // the external_id is free again
         const again = yield* client.create({ externalId: "behaviour-delete-1" })
         assert.notStrictEqual(again.id, byId.id)
@@ -409,7 +410,7 @@ export const identityBehaviour = <E>(
         }
 
         // nothing changed
-        assert.deepStrictEqual(core(yield* client.retrieve(original.id)), core(original))
+        deepStrictEqual(core(yield* client.retrieve(original.id)), core(original))
         assert.strictEqual((yield* failure(client.retrieve("behaviour-refused-new")))._tag, "NotFound")
       }))
 
