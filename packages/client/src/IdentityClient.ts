@@ -273,6 +273,13 @@ export const paginate = (
  */
 export const SPAN_REDACTED_HEADERS: ReadonlyArray<string | RegExp> = [/^/]
 
+/**
+ * Whether an identity reference may be personal data: an external id that is an email (it has an `@`). Such an id
+ * goes into no span attribute: the operation's span goes without `orq.identity.id`, and the request without the
+ * platform's HTTP span, whose URL would hold it.
+ */
+export const isPersonal = (id: string | undefined): boolean => id !== undefined && id.includes("@")
+
 /** Builds the service over the `HttpClient` in context. */
 export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
@@ -389,24 +396,32 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       }
     }
 
-    /** Sends `request`; a 2xx answer is read in full, anything else becomes a typed error. */
+    /**
+     * Sends `request`; a 2xx answer is read in full, anything else becomes a typed error. A request whose URL holds
+     * personal data (`untraced`: a search term, an email as the id) is sent without the platform's HTTP span, which
+     * would record the URL; so are the requests a retry policy makes for it (a lookup by external id, say).
+     */
     const send = (
       request: HttpClientRequest.HttpClientRequest,
-      subject: ErrorResponse.Subject
-    ): Effect.Effect<Answer, IdentityError> =>
-      Either.isLeft(checkedBaseUrl)
-        ? Effect.fail(new InvalidRequest({ field: "baseUrl", message: `baseUrl: ${checkedBaseUrl.left}` }))
-        : keyProblem !== undefined
-        ? Effect.fail(new InvalidRequest({ field: "apiKey", message: `apiKey: ${keyProblem}` }))
-        : httpClient.execute(request).pipe(
-          Effect.locally(Headers.currentRedactedNames, SPAN_REDACTED_HEADERS),
-          Effect.catchAll((error) => fromHttpError(error, subject)),
-          Effect.flatMap((response) =>
-            response.status >= 200 && response.status < 300
-              ? Effect.map(readBody(response), (body) => ({ status: response.status, headers: response.headers, body }))
-              : failWith(response, subject)
-          )
+      subject: ErrorResponse.Subject,
+      untraced = isPersonal(subject.id) || isPersonal(subject.externalId)
+    ): Effect.Effect<Answer, IdentityError> => {
+      if (Either.isLeft(checkedBaseUrl)) {
+        return Effect.fail(new InvalidRequest({ field: "baseUrl", message: `baseUrl: ${checkedBaseUrl.left}` }))
+      }
+      if (keyProblem !== undefined) {
+        return Effect.fail(new InvalidRequest({ field: "apiKey", message: `apiKey: ${keyProblem}` }))
+      }
+      const sent = Effect.locally(httpClient.execute(request), Headers.currentRedactedNames, SPAN_REDACTED_HEADERS)
+      return (untraced ? Effect.locally(sent, HttpClient.currentTracerDisabledWhen, () => true) : sent).pipe(
+        Effect.catchAll((error) => fromHttpError(error, subject)),
+        Effect.flatMap((response) =>
+          response.status >= 200 && response.status < 300
+            ? Effect.map(readBody(response), (body) => ({ status: response.status, headers: response.headers, body }))
+            : failWith(response, subject)
         )
+      )
+    }
 
     const path = (id: string) => `/v2/identities/${encodeURIComponent(id)}`
 
@@ -420,7 +435,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         kind: "client",
         // the call site would be this module, every time: not worth an Error per call
         captureStackTrace: false,
-        attributes: id === undefined ? {} : { "orq.identity.id": id }
+        attributes: id === undefined || isPersonal(id) ? {} : { "orq.identity.id": id }
       })
 
     const retrieve = (id: string, options?: RetrieveOptions) =>
@@ -463,7 +478,8 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const list = (params: ListIdentities = {}) =>
       checkList(params).pipe(
         Effect.flatMap((query) => {
-          const sent = send(
+          const cursor = query.starting_after ?? query.ending_before
+          return send(
             HttpClientRequest.get("/v2/identities", {
               urlParams: {
                 limit: query.limit,
@@ -474,13 +490,10 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
                 include_metrics: query.include_metrics
               }
             }),
-            { id: query.starting_after ?? query.ending_before }
+            { id: cursor },
+            // the URL holds the search, a name or an email: such a list has no HTTP span (its own span remains)
+            query.search !== undefined || isPersonal(cursor)
           )
-          // the platform's HTTP span records the full URL and query, and a search is a name or an email: such a
-          // list is not traced at the HTTP level (its `IdentityClient.list` span remains)
-          return query.search === undefined
-            ? sent
-            : Effect.locally(sent, HttpClient.currentTracerDisabledWhen, () => true)
         }),
         Effect.flatMap((answer) => asPage(answer, redact)),
         withSpan("list")

@@ -1109,6 +1109,29 @@ describe("spans", () => {
       assert.isTrue(spans.some((span) => span.name === "http.client PATCH"))
     }))
 
+  it.effect("an id that is an email goes into no span: no orq.identity.id, no HTTP span (its URL would hold it)", () =>
+    Effect.gen(function*() {
+      const { client, sent } = yield* setup(json(200, seed("id_1", pii[0])))
+      const spans = yield* traced(Effect.all([
+        client.retrieve(pii[0]),
+        client.update(pii[0], { tags: ["a"] }),
+        client.delete(pii[0]),
+        client.create({ externalId: pii[0] }),
+        client.list({ startingAfter: pii[0] })
+      ], { mode: "either" }))
+      assert.strictEqual((yield* sent).length, 5)
+      for (const span of spans) {
+        assert.isFalse(span.name.startsWith("http.client"), span.name)
+        for (const [key, value] of span.attributes) {
+          assert.notInclude(decodeURIComponent(String(value)), pii[0], `${span.name} ${key}`)
+        }
+      }
+      deepStrictEqual(
+        spans.map((span) => span.name),
+        ["retrieve", "update", "delete", "create", "list"].map((name) => `IdentityClient.${name}`)
+      )
+    }))
+
   it.effect("no header value the server echoes reaches a span, not even in a header as harmless as content-type", () =>
     Effect.gen(function*() {
       const { client } = yield* setup((sent) =>
