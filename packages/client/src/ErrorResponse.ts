@@ -124,7 +124,8 @@ export const fromStatus = (options: {
         reset: numberHeader(headers, "x-ratelimit-reset"),
         message: say("rate limited") + Option.match(retryAfter, {
           onNone: () => "",
-          onSome: (wait) => ` (retry after ${Duration.format(wait)})`
+          onSome: (wait) =>
+            Duration.isFinite(wait) ? ` (retry after ${Duration.format(wait)})` : " (retry after: indefinitely)"
         }),
         requestId
       })

@@ -183,6 +183,12 @@ describe("ErrorResponse.fromStatus", () => {
     assert.notInclude(ErrorResponse.parseMessage(long, redact) ?? "", "sk/")
   })
 
+  it("a 429 whose Retry-After is too long to count says so in words", () => {
+    const error = fromStatus(429, "", { "retry-after": "9".repeat(400) })
+    if (error._tag !== "RateLimited") return assert.fail(error._tag)
+    assert.strictEqual(error.message, "rate limited (retry after: indefinitely)")
+  })
+
   it("a 429 ignores X-RateLimit-* values that are not (finite) numbers", () => {
     const error = fromStatus(429, "", {
       "x-ratelimit-limit": "",
