@@ -79,38 +79,65 @@ export const Tag = Schema.String.pipe(
   Schema.annotations({ identifier: "Tag" })
 )
 
-/** Where `value` stops being JSON, or `undefined` if it is JSON throughout. Iterative: no depth limit. */
+/** How deep metadata may nest: far past any real use, well within what a JSON parser or `JSON.stringify` can take. */
+export const MAX_METADATA_DEPTH = 100
+
+/** A path inside a value, from its last key up (a parent link per level, not a copy per level). */
+interface PathNode {
+  readonly parent: PathNode | undefined
+  readonly key: PropertyKey
+  readonly depth: number
+}
+
+const pathOf = (node: PathNode | undefined): Array<PropertyKey> => {
+  const path: Array<PropertyKey> = []
+  for (let at = node; at !== undefined; at = at.parent) path.unshift(at.key)
+  return path
+}
+
+/**
+ * Where `value` stops being JSON, or nests deeper than {@link MAX_METADATA_DEPTH}, or `undefined` if it is JSON
+ * throughout. Iterative: a value nested deeper than the stack is reported, not overflowed.
+ */
 const notJson = (
   value: unknown
 ): { readonly path: ReadonlyArray<PropertyKey>; readonly message: string } | undefined => {
-  type Step = { readonly value: unknown; readonly path: ReadonlyArray<PropertyKey> } | { readonly leave: object }
+  type Step = { readonly value: unknown; readonly at: PathNode | undefined } | { readonly leave: object }
   const ancestors = new Set<object>()
-  const stack: Array<Step> = [{ value, path: [] }]
+  const stack: Array<Step> = [{ value, at: undefined }]
+  const child = (at: PathNode | undefined, key: PropertyKey): PathNode => ({
+    parent: at,
+    key,
+    depth: (at?.depth ?? 0) + 1
+  })
   for (let step = stack.pop(); step !== undefined; step = stack.pop()) {
     if ("leave" in step) {
       ancestors.delete(step.leave)
       continue
     }
-    const { path, value } = step
+    const { at, value } = step
     if (value === null || typeof value === "string" || typeof value === "boolean") continue
     if (typeof value === "number") {
       if (Number.isFinite(value)) continue
-      return { path, message: `must be a finite number (got ${value})` }
+      return { path: pathOf(at), message: `must be a finite number (got ${value})` }
     }
-    if (typeof value !== "object") return { path, message: `must be a JSON value, not ${typeof value}` }
-    if (ancestors.has(value)) return { path, message: "must not contain itself" }
+    if (typeof value !== "object") return { path: pathOf(at), message: `must be a JSON value, not ${typeof value}` }
+    if (ancestors.has(value)) return { path: pathOf(at), message: "must not contain itself" }
     const prototype = Object.getPrototypeOf(value)
     if (!Array.isArray(value) && prototype !== Object.prototype && prototype !== null) {
-      return { path, message: "must be a plain object, an array, a string, a number, a boolean or null" }
+      return { path: pathOf(at), message: "must be a plain object, an array, a string, a number, a boolean or null" }
     }
     // JSON.stringify would call it, even when it is not enumerable, and send what it returns
-    if (Object.hasOwn(value, "toJSON")) return { path, message: "must not define toJSON" }
+    if (Object.hasOwn(value, "toJSON")) return { path: pathOf(at), message: "must not define toJSON" }
+    if ((at?.depth ?? 0) >= MAX_METADATA_DEPTH) {
+      return { path: [], message: `must be nested at most ${MAX_METADATA_DEPTH} levels deep` }
+    }
     ancestors.add(value)
     stack.push({ leave: value })
     if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: [...path, i] })
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], at: child(at, i) })
     } else {
-      for (const [key, item] of Object.entries(value).reverse()) stack.push({ value: item, path: [...path, key] })
+      for (const [key, item] of Object.entries(value).reverse()) stack.push({ value: item, at: child(at, key) })
     }
   }
   return undefined

@@ -6,6 +6,7 @@ import {
   IdentityPage,
   IdentityResponse,
   ListIdentities,
+  MAX_METADATA_DEPTH,
   toSeedWire,
   UpdateIdentity
 } from "@orq-effect/domain/Identity"
@@ -411,6 +412,23 @@ describe("metadata is JSON", () => {
         assert.strictEqual(patchError.field, "metadata")
       }))
   }
+
+  /** An object `levels` deep: `{}` is 1. */
+  const nested = (levels: number) => {
+    let value: Record<string, unknown> = {}
+    for (let i = 1; i < levels; i++) value = { a: value }
+    return value
+  }
+
+  it.effect(`nests at most ${MAX_METADATA_DEPTH} levels deep; a value far deeper is refused at once`, () =>
+    Effect.gen(function*() {
+      assert.isTrue(Schema.is(CreateIdentity)({ externalId: "a", metadata: nested(MAX_METADATA_DEPTH) }))
+      for (const levels of [MAX_METADATA_DEPTH + 1, 1_000_000]) {
+        const error = yield* refuse(CreateIdentity, { externalId: "a", metadata: nested(levels) })
+        assert.strictEqual(error.field, "metadata")
+        assert.include(error.message, `at most ${MAX_METADATA_DEPTH} levels`)
+      }
+    }))
 
   it("accepts JSON, shared (not cyclic) references included", () => {
     const shared = { a: [1, "b", null, true] }
