@@ -22,8 +22,8 @@
  *   certainly did not take effect (connection refused, 429, 503) a 409 is a real `Conflict`.
  * - Any other POST is retried only after failures that certainly did not take effect.
  *
- * Answers are read in full inside the attempt, so a connection that breaks or stalls in the middle of a body
- * is a transport failure of that attempt (retried) rather than of the caller's read.
+ * `IdentityClient` reads every answer in full inside the request, so within the attempt: a connection that breaks or
+ * stalls in the middle of a body is a transport failure of that attempt (retried) rather than of the caller's read.
  *
  * @since 0.1.0
  */
@@ -31,9 +31,9 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { ResponseBody, RetryAfter } from "@orq-effect/client"
+import { RetryAfter } from "@orq-effect/client"
 import { IdentityId } from "@orq-effect/domain/Identity"
-import { Cause, Clock, Duration, Effect, Option, Ref, Schedule, Schema } from "effect"
+import { Clock, Duration, Effect, Option, Ref, Schedule, Schema } from "effect"
 import * as RequestTimeout from "./RequestTimeout.js"
 
 /** The knobs of the policy. */
@@ -142,26 +142,6 @@ export const schedule = (
   )
 }
 
-/**
- * Reads the body of `response` into memory within the client's size limit (`ResponseBody.buffered`), so that
- * the attempt's timeout covers it and a body that breaks off is a transport failure of the attempt.
- */
-const readFully = (
-  request: HttpClientRequest.HttpClientRequest,
-  response: HttpClientResponse.HttpClientResponse
-): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> =>
-  request.method === "HEAD"
-    ? Effect.succeed(response)
-    : Effect.mapError(ResponseBody.buffered(response), (error) =>
-      Cause.isTimeoutException(error.cause)
-        ? RequestTimeout.error(request, error.cause.message)
-        : new HttpClientError.RequestError({
-          request,
-          reason: "Transport",
-          cause: error.cause,
-          description: `the connection broke while reading the ${response.status} answer`
-        }))
-
 const utf8 = new TextDecoder()
 // an external id that cannot name an identity in a path (a lone surrogate, `.`) has no lookup after a 409
 const CreateBody = Schema.parseJson(Schema.Struct({ external_id: IdentityId }))
@@ -234,7 +214,7 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
     send: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>,
     leftMillis: number
   ) =>
-    within(request, Effect.flatMap(send, (response) => readFully(request, response)), leftMillis).pipe(
+    within(request, send, leftMillis).pipe(
       Effect.filterOrFail(
         (response) => !TRANSIENT_STATUSES.has(response.status),
         (response) => new HttpClientError.ResponseError({ request, response, reason: "StatusCode" })

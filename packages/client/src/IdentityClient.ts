@@ -6,7 +6,7 @@
  */
 import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import {
@@ -89,7 +89,10 @@ export interface Options {
   readonly apiKey: Redacted.Redacted
   /** Defaults to {@link DEFAULT_BASE_URL}; one {@link checkBaseUrl} refuses fails every call with `InvalidRequest`. */
   readonly baseUrl?: string | undefined
-  /** Applied last to the prepared client: the place for retries, timeouts or extra headers. */
+  /**
+   * Applied last to the prepared client: the place for retries, timeouts or extra headers. The prepared client reads
+   * each answer's body in full before it answers, so a timeout added here covers the body too.
+   */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
 
@@ -210,6 +213,29 @@ const decodeWith = <A>(
 const asIdentity = decodeWith(decodeIdentity, "an identity")
 const asPage = decodeWith(decodePage, "a page of identities")
 
+/**
+ * `response` with its body read in full (`ResponseBody.buffered`, within the size limit), as part of the request:
+ * so whatever `transformClient` wraps around the client (a timeout, a retry policy) covers the body too. A 2xx body
+ * that breaks off or runs out of time is a transport failure of the request; any other answer keeps its status (the
+ * status says what went wrong: only the server's message is lost).
+ */
+const readWhole = (
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> =>
+  Effect.catchAll(ResponseBody.buffered(response), (error) =>
+    response.status < 200 || response.status >= 300
+      ? Effect.succeed(ResponseBody.withoutBody(response))
+      : Effect.fail(
+        new HttpClientError.RequestError({
+          request: response.request,
+          reason: "Transport",
+          cause: error.cause,
+          description: Cause.isTimeoutException(error.cause)
+            ? error.cause.message
+            : `the connection broke while reading the ${response.status} answer`
+        })
+      ))
+
 /** A request body that cannot be encoded: said without quoting it (it may hold personal data). */
 const unencodable = () => new InvalidRequest({ field: "input", message: "the request body could not be encoded" })
 
@@ -310,6 +336,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           HttpClientRequest.acceptJson
         )
       ),
+      HttpClient.transformResponse(Effect.flatMap(readWhole)),
       options.transformClient ?? identity
     )
 

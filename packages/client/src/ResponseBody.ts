@@ -93,6 +93,13 @@ const over = (
 }
 
 /**
+ * `response` without its body: the same status and headers, an empty body declared. For an answer whose body could
+ * not be read, where the status still says what happened.
+ */
+export const withoutBody = (response: HttpClientResponse.HttpClientResponse): HttpClientResponse.HttpClientResponse =>
+  over(response, null, 0)
+
+/**
  * `response` with its body read in full, so that reading it again does no I/O: the same response when the
  * platform caches what was read, otherwise an equivalent one over the same bytes. A body larger than
  * {@link MAX_RESPONSE_BYTES} is not kept: the answer declares a length past the limit, for the reader to refuse
@@ -105,7 +112,7 @@ export const buffered = (
   if (response.status < 200 || response.status > 599) return Effect.succeed(response)
   if (NO_BODY_STATUSES.has(response.status)) {
     // a fetch-based transport has no body at all here: declare it empty so that readers do not stream it
-    return Effect.succeed(over(response, null, 0))
+    return Effect.succeed(withoutBody(response))
   }
   const reading = readingOf(response)
   if (reading === "too large") return Effect.succeed(response)

@@ -1,13 +1,26 @@
 import type * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import { deepStrictEqual } from "@effect/vitest/utils"
 import { ListIdentities } from "@orq-effect/domain/Identity"
 import type { IdentityError } from "@orq-effect/domain/IdentityError"
-import { Cause, Chunk, Duration, Effect, Exit, FastCheck as fc, Option, Redacted, Ref, Stream, TestClock } from "effect"
+import {
+  Cause,
+  Chunk,
+  Duration,
+  Effect,
+  Exit,
+  FastCheck as fc,
+  Fiber,
+  Option,
+  Redacted,
+  Ref,
+  Stream,
+  TestClock
+} from "effect"
 import {
   checkCreate,
   checkId,
@@ -636,6 +649,28 @@ describe("failed answers map to typed errors", () => {
       assert.include(error.message, "larger than")
       assert.strictEqual(error.requestId, "big")
       assert.isBelow(pulls, MAX_RESPONSE_BYTES / chunk.length + 4)
+    }))
+
+  it.effect("a timeout added through transformClient covers the body: a body that stalls is a TransportError Timeout", () =>
+    Effect.gen(function*() {
+      const { client } = yield* setup(
+        () => Effect.sync(() => new Response(new ReadableStream<Uint8Array>({ start: () => {} }), { status: 200 })),
+        {
+          transformClient: HttpClient.transformResponse(Effect.timeoutFail({
+            duration: Duration.seconds(2),
+            onTimeout: () =>
+              new HttpClientError.RequestError({
+                request: HttpClientRequest.get(BASE),
+                reason: "Transport",
+                cause: new Cause.TimeoutException("no answer within 2s")
+              })
+          }))
+        }
+      )
+      const fiber = yield* Effect.fork(Effect.flip(client.retrieve("id_1")))
+      yield* TestClock.adjust(Duration.seconds(3))
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(tagged(error, "TransportError").reason, "Timeout")
     }))
 
   it.effect("a body that breaks while read is a TransportError", () =>
