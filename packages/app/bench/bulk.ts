@@ -32,14 +32,17 @@ const inputs: ReadonlyArray<CreateIdentity> = Array.from({ length: COUNT }, (_, 
  * Every create is a request, and every existing identity costs two more: after the 409, a GET by `external_id` (to
  * learn the `_id` that addresses it) and the PATCH by `_id`. The SDK pool below skips the GET (it PATCHes by
  * `external_id`, which updates the wrong identity when that external id is also another identity's `_id`), so it
- * needs fewer requests than this.
+ * needs one request fewer per existing identity, and its best time is shorter.
  */
 const NEEDED = COUNT + 2 * EXISTING
-/** The best possible time: the burst at once, then the bucket's rate. */
-const THEORETICAL_SECONDS = (NEEDED - BURST) / RATE
+const NEEDED_BY_SDK_POOL = COUNT + EXISTING
+/** The best possible time for `needed` requests: the burst at once, then the bucket's rate. */
+const bestSeconds = (needed: number) => (needed - BURST) / RATE
 
 interface Outcome {
   readonly name: string
+  /** The requests its way of upserting needs at least. */
+  readonly needed: number
   readonly seconds: number
   readonly created: number
   readonly updated: number
@@ -49,8 +52,9 @@ interface Outcome {
 
 const withServer = async (
   rateLimit: FakeOrqRateLimit.RateLimitOptions,
-  f: (url: string) => Promise<Omit<Outcome, "stats" | "seconds" | "name">>,
-  name: string
+  f: (url: string) => Promise<Omit<Outcome, "stats" | "seconds" | "name" | "needed">>,
+  name: string,
+  needed: number
 ): Promise<Outcome> => {
   const options: ServerOptions = { seed: EXISTING, prefix: PREFIX, rateLimit }
   const server = await startChild<ServerMessage>("fakeOrqServer.ts", [JSON.stringify(options)])
@@ -63,7 +67,7 @@ const withServer = async (
     const seconds = (performance.now() - started) / 1000
     const reply = await server.ask<ServerMessage>("stats")
     if (reply._tag !== "Stats") throw new Error("no stats")
-    return { name, seconds, ...result, stats: reply.stats }
+    return { name, needed, seconds, ...result, stats: reply.stats }
   } finally {
     server.stop()
   }
@@ -145,24 +149,29 @@ export const run = async (): Promise<void> => {
     } identities (${EXISTING} already there) against FakeOrq limited to ${RATE}/s, burst ${BURST}, concurrency ${CONCURRENCY}\n`
   )
   console.log(
-    `${NEEDED} requests are needed (the ${EXISTING} existing ones cost a create answered 409, a GET and a PATCH): at best ${THEORETICAL_SECONDS} s\n`
+    `${NEEDED} requests are needed (the ${EXISTING} existing ones cost a create answered 409, a GET and a PATCH): at best ${
+      bestSeconds(NEEDED)
+    } s; the SDK pool skips the GET: ${NEEDED_BY_SDK_POOL} requests, at best ${bestSeconds(NEEDED_BY_SDK_POOL)} s\n`
   )
   const runs: Array<Outcome> = []
-  runs.push(await withServer({ rate: RATE, burst: BURST }, ours, "ours: IdentitySync.upsert"))
+  runs.push(await withServer({ rate: RATE, burst: BURST }, ours, "ours: IdentitySync.upsert", NEEDED))
   runs.push(
     await withServer(
       { rate: RATE, burst: BURST, retryAfterMs: false },
       ours,
-      "ours, server sends whole-second Retry-After only"
+      "ours, server sends whole-second Retry-After only",
+      NEEDED
     )
   )
-  runs.push(await withServer({ rate: RATE, burst: BURST }, sdkPool, "@orq-ai/node 4.9.4 pool, retries on"))
+  runs.push(
+    await withServer({ rate: RATE, burst: BURST }, sdkPool, "@orq-ai/node 4.9.4 pool, retries on", NEEDED_BY_SDK_POOL)
+  )
   table(
     ["run", "seconds", "vs best", "created", "updated", "failed", "requests", "429s", "429 share"],
     runs.map((run) => {
       const requests = run.stats.allowed + run.stats.limited
       const share = run.stats.limited / requests
-      const efficiency = THEORETICAL_SECONDS / run.seconds
+      const efficiency = bestSeconds(run.needed) / run.seconds
       return [
         run.name,
         run.seconds.toFixed(1),
@@ -179,8 +188,8 @@ export const run = async (): Promise<void> => {
   const [best] = runs
   const share = best.stats.limited / (best.stats.allowed + best.stats.limited)
   console.log(
-    `\ntargets (ours): completion >= 0.90 of the best possible: ${(THEORETICAL_SECONDS / best.seconds).toFixed(3)} ${
-      THEORETICAL_SECONDS / best.seconds >= 0.9 ? "met" : "NOT met"
+    `\ntargets (ours): completion >= 0.90 of the best possible: ${(bestSeconds(NEEDED) / best.seconds).toFixed(3)} ${
+      bestSeconds(NEEDED) / best.seconds >= 0.9 ? "met" : "NOT met"
     }; 429 share <= 2%: ${(share * 100).toFixed(1)}% ${share <= 0.02 ? "met" : "NOT met"}`
   )
 }
