@@ -61,7 +61,8 @@ export const refusedInput = (error: ParseResult.ParseError, root = "input"): Inv
   const lines = new Map<string, string>()
   for (const issue of relevant.length > 0 ? relevant : issues) {
     const field = issue.path.length === 0 ? root : issue.path.join(".")
-    if (!lines.has(field)) lines.set(field, `${field}: ${issue.message}`)
+    // the parser's "actual …" quotes the value: the input may be personal data, and errors get logged
+    if (!lines.has(field)) lines.set(field, `${field}: ${issue.message.replace(/, actual [\s\S]*$/, "")}`)
   }
   const first = [...lines.keys()][0] ?? root
   return new InvalidRequest({ field: first.split(".")[0], message: [...lines.values()].join("; ") })

@@ -32,7 +32,8 @@ describe("refusedInput", () => {
   it("names the first offending field, one line per field", () => {
     const error = refuse(Schema.Struct({ a: Schema.String, b: Schema.Number }), { a: 1, b: "x" })
     assert.strictEqual(error.field, "a")
-    assert.strictEqual(error.message, "a: Expected string, actual 1; b: Expected number, actual \"x\"")
+    // never quoting the value: the input may be personal data, and errors get logged
+    assert.strictEqual(error.message, "a: Expected string; b: Expected number")
     assert.isUndefined(error.status)
   })
 
