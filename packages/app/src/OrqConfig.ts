@@ -61,13 +61,23 @@ export const durationVar = (name: string) =>
   )
 
 /**
- * The API key: present and not blank. Read as a string and wrapped at once: Effect redacts every error of a
- * `Config.redacted`, so a missing key would otherwise read `Missing data at ORQ_API_KEY: "<redacted>"`. No error
- * of a string variable carries its value.
+ * The API key: present, not blank, and fit for a header (printable ASCII, no space or line break). Read as a string
+ * and wrapped at once: Effect redacts every error of a `Config.redacted`, so a missing key would otherwise read
+ * `Missing data at ORQ_API_KEY: "<redacted>"`. No error of a string variable carries its value.
  */
 export const apiKey: Config.Config<Redacted.Redacted> = Config.string("ORQ_API_KEY").pipe(
-  Config.validate({ message: "Expected a non-empty API key", validation: (key) => key.trim() !== "" }),
-  Config.map((key) => Redacted.make(key))
+  Config.mapOrFail((key) =>
+    key.trim() === ""
+      ? Either.left(ConfigError.InvalidData([], "Expected a non-empty API key"))
+      : /^[\x21-\x7e]+$/.test(key)
+      ? Either.right(Redacted.make(key))
+      : Either.left(
+        ConfigError.InvalidData(
+          [],
+          "Expected printable ASCII without spaces or line breaks (a trailing newline from a file?)"
+        )
+      )
+  )
 )
 
 /** The base URL, checked by {@link checkBaseUrl}. */

@@ -163,6 +163,18 @@ describe("IdentitiesLive", () => {
         assert.include(text, "ORQ_API_KEY")
       }))
 
+    it.scoped("an ORQ_API_KEY that cannot go into a header (a trailing newline from a file), not quoted", () =>
+      Effect.gen(function*() {
+        for (const key of [`${KEY}\n`, `sk canary`, `sk-café`]) {
+          const { error, text } = yield* configErrorOf({ ORQ_API_KEY: key })
+          assert.isTrue(ConfigError.isInvalidData(error), text)
+          assert.include(text, "ORQ_API_KEY")
+          assert.include(text, "line breaks")
+          assert.notInclude(text, "canary")
+          assert.notInclude(text, KEY)
+        }
+      }))
+
     const invalid: ReadonlyArray<readonly [string, string, string]> = [
       ["ORQ_TIMEOUT", "soon", "duration"],
       ["ORQ_TIMEOUT", "0", "above zero"],
