@@ -41,6 +41,13 @@ const messageOf = (value: unknown): string | undefined => {
   return messageOf(record.error)
 }
 
+/** `text` with JSON's `\uXXXX` and `\/` escapes undone (the others change no letter of a secret). */
+const unescapeJson = (text: string): string =>
+  text.replace(/\\u([0-9a-fA-F]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))).replaceAll(
+    "\\/",
+    "/"
+  )
+
 /**
  * The server's message in any of the four documented shapes, else the JSON or raw text, else `undefined`, scrubbed
  * by `redact` before it is shortened (so no part of a secret survives), and after JSON unescaping (so an echo such
@@ -52,7 +59,8 @@ export const parseMessage = (body: string, redact: (text: string) => string = id
   try {
     json = JSON.parse(body)
   } catch {
-    return /<html|<!doctype/i.test(body) ? "the server answered with an HTML page" : shorten(redact(body))
+    // broken JSON may still spell a secret with JSON's escapes: quoted with them undone, so `redact` sees it
+    return /<html|<!doctype/i.test(body) ? "the server answered with an HTML page" : shorten(redact(unescapeJson(body)))
   }
   try {
     const message = messageOf(json)

@@ -174,8 +174,15 @@ describe("ErrorResponse.fromStatus", () => {
     for (const body of [`{"message":"bad key sk\\/secret"}`, `{"message":"bad key \\u0073k/secret"}`]) {
       assert.strictEqual(ErrorResponse.parseMessage(body, redact), "bad key <redacted>", body)
     }
-    // JSON without a message in a known shape, or with an empty one, is quoted as a whole, unescaped too
-    for (const body of [`{"detail":"bad key \\u0073k\\/secret"}`, `{"message":"","key":"\\u0073k/secret"}`]) {
+    // JSON without a message in a known shape, or with an empty one, is quoted as a whole, unescaped too; so is
+    // broken JSON
+    for (
+      const body of [
+        `{"detail":"bad key \\u0073k\\/secret"}`,
+        `{"message":"","key":"\\u0073k/secret"}`,
+        `{"error":"bad key \\u0073k\\/secret"`
+      ]
+    ) {
       assert.notInclude(ErrorResponse.parseMessage(body, redact), "secret", body)
     }
     // the key straddles the cut: a message shortened first would keep its start
