@@ -201,6 +201,10 @@ describe("exit codes", () => {
       [new Conflict({ message: "taken", requestId: "req_2" }), "Conflict (HTTP 409, request id req_2)"],
       [new InvalidRequest({ status: 422, field: "email", message: "bad" }), "InvalidRequest (HTTP 422)"],
       [new RateLimited({ retryAfter: Duration.seconds(3), message: "wait" }), "RateLimited (HTTP 429, retry after 3s)"],
+      [
+        new RateLimited({ retryAfter: Duration.infinity, message: "wait" }),
+        "RateLimited (HTTP 429, retry after indefinitely)"
+      ],
       [new ServerError({ status: 503, message: "x", requestId: "req_3" }), "ServerError (HTTP 503, request id req_3)"],
       [new TransportError({ reason: "Timeout", message: "no answer" }), "TransportError: no answer"],
       [new MalformedResponse({ status: 200, message: "not JSON" }), "MalformedResponse (HTTP 200)"],

@@ -7,7 +7,7 @@
  * | 1 | the API or the transport failed, the local state could not be written, or an unexpected defect |
  * | 2 | a usage error, a configuration error, or input refused before anything was sent |
  * | 130 | a command interrupted by SIGINT/SIGTERM |
-| 141 | stdout (or stderr) closed by its reader, as `orq … \| head` does: the command stopped, silently |
+ * | 141 | stdout (or stderr) closed by its reader, as `orq … \| head` does: the command stopped, silently |
  *
  * The stderr line names the error's tag, the HTTP status and request id when known, or the flag at fault.
  * Nothing printed ever holds the API key.
@@ -101,7 +101,7 @@ const identityVerdict = (error: IdentityError): Verdict => {
     status === undefined ? undefined : `HTTP ${status}`,
     "requestId" in error && error.requestId !== undefined ? `request id ${safe(error.requestId)}` : undefined,
     error._tag === "RateLimited" && error.retryAfter !== undefined
-      ? `retry after ${Duration.format(error.retryAfter)}`
+      ? `retry after ${Duration.isFinite(error.retryAfter) ? Duration.format(error.retryAfter) : "indefinitely"}`
       : undefined
   ].filter(Predicate.isNotUndefined)
   const where = details.length === 0 ? "" : ` (${details.join(", ")})`
