@@ -1,8 +1,8 @@
 /**
- * Reading an answer's body within a size limit, shared by the client (which decodes it) and retry policies
- * (which read it inside an attempt, so that the attempt's timeout covers it). A declared, uncompressed length
- * within the limit is read once with `response.text`, which every platform response caches; any other body is
- * streamed and counted, and reading stops one chunk past the limit.
+ * Reading an answer's body within a size limit. `IdentityClient` reads each answer in full inside the request (so
+ * that whatever wraps the client, a timeout or a retry policy, covers the body), then decodes it. A declared,
+ * uncompressed length within the limit is read once with `response.text`, which every platform response caches; any
+ * other body is streamed and counted, and reading stops one chunk past the limit.
  *
  * @since 0.1.0
  */
