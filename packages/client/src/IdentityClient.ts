@@ -241,6 +241,14 @@ const unencodable = () => new InvalidRequest({ field: "input", message: "the req
 
 const describe = (request: HttpClientRequest.HttpClientRequest) => `${request.method} ${new URL(request.url).pathname}`
 
+/** What a transport failure says: its description (where it happened, say) before its cause's message. */
+const said = (error: HttpClientError.RequestError): string => {
+  const cause = causeMessage(error.cause ?? error.description)
+  return error.cause !== undefined && error.description !== undefined && !cause.includes(error.description)
+    ? `${error.description}: ${cause}`
+    : cause
+}
+
 const causeMessage = (cause: unknown): string =>
   cause instanceof Error
     ? (cause.cause instanceof Error ? `${cause.message}: ${cause.cause.message}` : cause.message)
@@ -408,9 +416,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
               new TransportError({
                 reason: timeout ? "Timeout" : "Connection",
                 message: redact(
-                  `${describe(error.request)}: ${
-                    timeout ? error.description ?? "timed out" : causeMessage(error.cause ?? error.description)
-                  }`
+                  `${describe(error.request)}: ${timeout ? error.description ?? "timed out" : said(error)}`
                 )
               })
             )
@@ -489,8 +495,13 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
 
     const create = (input: CreateIdentity) =>
       checkCreate(input).pipe(
-        Effect.flatMap((body) => withJson(HttpClientRequest.post("/v2/identities"), body)),
-        Effect.flatMap((request) => send(request, { externalId: input.externalId })),
+        Effect.flatMap((body) =>
+          // the subject from the checked body: the input is read once (a getter could answer differently twice)
+          Effect.flatMap(
+            withJson(HttpClientRequest.post("/v2/identities"), body),
+            (request) => send(request, { externalId: body.external_id })
+          )
+        ),
         Effect.flatMap((answer) => asIdentity(answer, redact)),
         withSpan("create")
       )

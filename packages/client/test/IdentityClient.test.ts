@@ -690,7 +690,7 @@ describe("failed answers map to typed errors", () => {
       )
       const error = tagged(yield* failure(client.retrieve("id_1")), "TransportError")
       assert.strictEqual(error.reason, "Connection")
-      assert.include(error.message, "socket hang up")
+      assert.include(error.message, "the connection broke while reading the 200 answer: socket hang up")
     }))
 
   it.effect("a 429 whose body breaks while read keeps its Retry-After", () =>
