@@ -31,7 +31,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { RetryAfter } from "@orq-effect/client"
+import { ResponseBody, RetryAfter } from "@orq-effect/client"
 import { IdentityId } from "@orq-effect/domain/Identity"
 import { Clock, Duration, Effect, Option, Ref, Schedule, Schema } from "effect"
 import * as RequestTimeout from "./RequestTimeout.js"
@@ -293,7 +293,8 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
       if (existing.status !== 200) return response
       // `{id}` resolves `_id` first: an identity holding another external id is not ours, and the conflict stands
       // (an answer that cannot be read is returned for the client to say so)
-      const found = externalIdOfAnswer(yield* Effect.orElseSucceed(existing.text, () => ""))
+      const body = yield* Effect.orElseSucceed(ResponseBody.text(existing), () => Option.none<string>())
+      const found = externalIdOfAnswer(Option.getOrElse(body, () => ""))
       return Option.isSome(found) && found.value !== externalId ? response : existing
     })
 
