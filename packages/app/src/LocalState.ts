@@ -14,6 +14,7 @@ import { Identity } from "@orq-effect/domain/Identity"
 import { decodeFailureReason } from "@orq-effect/domain/IdentityError"
 import type { ParseResult } from "effect"
 import { Clock, Console, DateTime, Duration, Effect, Option, Random, Schedule, Schema, type Scope } from "effect"
+import { hostname } from "node:os"
 
 /** Where the state lives when `ORQ_LOCAL_STATE` is not set, relative to the current directory. */
 export const DEFAULT_PATH = ".orq-local.json"
@@ -157,6 +158,15 @@ const unclaim = (key: string) =>
     else ours.delete(key)
   })
 
+/** What a lock file holds: the holder's pid and host (`<pid> <host>`; older orq versions wrote the pid alone). */
+const LOCK_HOLDER = `${process.pid} ${hostname()}`
+
+/** The pid and host of a lock's holder; a lock of an older orq names no host, and is taken to be of this one. */
+const parseHolder = (holder: string): { readonly pid: number; readonly host: string | undefined } => {
+  const [pid = "", host] = holder.split(" ")
+  return { pid: pid === "" ? Number.NaN : Number(pid), host }
+}
+
 /** How long to wait for another orq process to release the state file. */
 export const LOCK_WAIT = Duration.seconds(3)
 
@@ -164,9 +174,9 @@ export const LOCK_WAIT = Duration.seconds(3)
 const EMPTY_LOCK_AGE = Duration.seconds(2)
 
 /**
- * Holds `<path>.lock` (holding the pid) for the life of the scope. A lock whose process is gone (killed), or
- * that holds this process's own pid while no fiber of it holds the lock, is taken over; a live one is waited for
- * up to `wait` (default {@link LOCK_WAIT}), then refused as `Busy`.
+ * Holds `<path>.lock` (holding the pid and host) for the life of the scope. A lock of this host whose process is
+ * gone (killed), or that holds this process's own pid while no fiber of it holds the lock, is taken over; a live
+ * one, or one of another host, is waited for up to `wait` (default {@link LOCK_WAIT}), then refused as `Busy`.
  */
 export const lock = (
   path: string,
@@ -177,21 +187,24 @@ export const lock = (
     const lockPath = `${path}.lock`
     const key = (yield* Path.Path).resolve(lockPath)
     /** Whether a lock holding this process's pid is one of ours (held, or being created by one of our fibers). */
-    const isOurs = (holder: string) => Number(holder) === process.pid && ours.has(key)
+    const isOurs = (holder: string) => parseHolder(holder).pid === process.pid && ours.has(key)
     const busy = (holder: string) =>
       new LocalStateError({
         path,
         reason: "Busy",
-        message: `${path} is in use by another orq process (${holder === "" ? "unknown pid" : `pid ${holder}`}, ` +
+        message:
+          `${path} is in use by another orq process (${
+            holder === "" ? "unknown pid" : `pid ${holder.replace(" ", " on ")}`
+          }, ` +
           `see ${lockPath}); if it is \`orq serve\`, reach it with ORQ_API_KEY and ORQ_BASE_URL instead`
       })
     const isStale = (holder: string) =>
       Effect.gen(function*() {
-        const pid = Number(holder)
-        if (holder !== "" && Number.isInteger(pid) && pid > 0) {
-          return pid === process.pid
-            ? !isOurs(holder)
-            : !isAlive(pid)
+        const { host, pid } = parseHolder(holder)
+        if (Number.isInteger(pid) && pid > 0) {
+          // another host's processes cannot be seen from here (two containers sharing the file, both PID 1)
+          if (host !== undefined && host !== hostname()) return false
+          return pid === process.pid ? !isOurs(holder) : !isAlive(pid)
         }
         const info = yield* fs.stat(lockPath)
         const now = yield* Clock.currentTimeMillis
@@ -213,7 +226,7 @@ export const lock = (
       })
     // claimed before the file exists, so that no fiber of this process ever sees the new lock as a leftover
     const create = claim(key).pipe(
-      Effect.zipRight(fs.writeFileString(lockPath, `${process.pid}\n`, { flag: "wx", mode: 0o600 })),
+      Effect.zipRight(fs.writeFileString(lockPath, `${LOCK_HOLDER}\n`, { flag: "wx", mode: 0o600 })),
       Effect.onError(() => unclaim(key))
     )
     const alreadyExists = (error: PlatformError) => error._tag === "SystemError" && error.reason === "AlreadyExists"

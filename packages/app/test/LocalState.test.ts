@@ -6,6 +6,7 @@ import { assert, layer } from "@effect/vitest"
 import { deepStrictEqual } from "@effect/vitest/utils"
 import { Identity } from "@orq-effect/domain/Identity"
 import { Chunk, Deferred, Duration, Effect, Either, Fiber, Option, Stream, TestClock } from "effect"
+import { hostname } from "node:os"
 import { fileURLToPath } from "node:url"
 import * as LocalState from "../src/LocalState.js"
 
@@ -118,7 +119,6 @@ layer(NodeContext.layer)("LocalState", (it) => {
   it.scoped("a lock holding this process's own pid, held by none of its fibers, is a leftover and taken over", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
-      const path = yield* Path.Path
       const { dir, file } = yield* tempState
       const lockFile = `${file}.lock`
       // a container's PID 1 killed by SIGKILL, then started again with the same pid
@@ -126,9 +126,8 @@ layer(NodeContext.layer)("LocalState", (it) => {
       yield* Effect.scoped(Effect.gen(function*() {
         yield* LocalState.store(file, { lockWait: 0 })
         // held now: refused to another opener of this process, however the path is spelled
-        const refused = yield* Effect.flip(Effect.scoped(LocalState.store(path.join(dir, ".", "state.json"), {
-          lockWait: 0
-        })))
+        // (a string: path.join would drop the "." and spell it the same)
+        const refused = yield* Effect.flip(Effect.scoped(LocalState.store(`${dir}/./state.json`, { lockWait: 0 })))
         assert.strictEqual(refused.reason, "Busy")
       }))
       assert.isFalse(yield* fs.exists(lockFile))
@@ -160,10 +159,25 @@ layer(NodeContext.layer)("LocalState", (it) => {
       ).pipe(Effect.fork)
       const refused = yield* Fiber.join(first)
       assert.strictEqual(refused.reason, "Busy")
-      assert.strictEqual((yield* fs.readFileString(lockFile)).trim(), String(process.pid))
+      assert.strictEqual((yield* fs.readFileString(lockFile)).trim(), `${process.pid} ${hostname()}`)
       yield* Deferred.succeed(done, undefined)
       yield* Fiber.join(second)
       assert.isFalse(yield* fs.exists(lockFile))
+    }))
+
+  it.scoped("a lock of another host is never taken over: its processes cannot be seen from here", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const { file } = yield* tempState
+      const lockFile = `${file}.lock`
+      // two containers sharing the state file, both PID 1; and a pid no process here has
+      for (const pid of [process.pid, 2 ** 22 + 1]) {
+        yield* fs.writeFileString(lockFile, `${pid} another-host\n`)
+        const refused = yield* Effect.flip(Effect.scoped(LocalState.store(file, { lockWait: 0 })))
+        assert.strictEqual(refused.reason, "Busy")
+        assert.include(refused.message, `pid ${pid} on another-host`)
+        assert.strictEqual(yield* fs.readFileString(lockFile), `${pid} another-host\n`)
+      }
     }))
 
   it.scoped("temp files left by a killed writer are removed when the file is next opened", () =>
