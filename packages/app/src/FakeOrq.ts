@@ -247,9 +247,12 @@ export const makeApp = (options: Options) => {
     ? Effect.succeed(true)
     : Effect.map(HttpServerRequest.HttpServerRequest, (request) => request.headers.authorization === expected)
 
+  // built once: every path parameter up to MAX_PARAM_LENGTH is routed
+  const routed = HttpRouter.withRouterConfig(router, { maxParamLength: MAX_PARAM_LENGTH })
+
   const answer = Effect.gen(function*() {
     if (!(yield* authorized)) return json(401, { error: "Unauthorized: a valid API key is required" })
-    return yield* HttpRouter.withRouterConfig(router, { maxParamLength: MAX_PARAM_LENGTH })
+    return yield* routed
   }).pipe(
     // answers prepared while refusing a request travel on the error channel
     Effect.catchIf(HttpServerResponse.isServerResponse, Effect.succeed),
