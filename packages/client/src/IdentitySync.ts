@@ -51,8 +51,9 @@ export interface LimiterOptions {
    */
   readonly decrease?: number | undefined
   /**
-   * The longest `Retry-After` that pauses every caller. Defaults to 60 seconds. A 429 asking for longer still
-   * cuts the rate but pauses one slot only, and a sync ends its item as `Failed` with that `RateLimited`.
+   * The longest `Retry-After` that pauses every caller. Defaults to 60 seconds (a negative or `NaN` one is zero, as
+   * `Duration` reads it). A 429 asking for longer still cuts the rate but pauses one slot only, and a sync ends its
+   * item as `Failed` with that `RateLimited`.
    */
   readonly maxWait?: Duration.DurationInput | undefined
 }
