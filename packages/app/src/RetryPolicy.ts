@@ -32,7 +32,7 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { ResponseBody, RetryAfter } from "@orq-effect/client"
-import { IdentityId } from "@orq-effect/domain/Identity"
+import { IdentityId, IdentityResponse } from "@orq-effect/domain/Identity"
 import { Clock, Duration, Effect, Option, Ref, Schedule, Schema } from "effect"
 import * as RequestTimeout from "./RequestTimeout.js"
 
@@ -147,17 +147,10 @@ const utf8 = new TextDecoder()
 const CreateBody = Schema.parseJson(Schema.Struct({ external_id: IdentityId }))
 const decodeCreateBody = Schema.decodeUnknownOption(CreateBody)
 
-const ExternalIdOnly = Schema.Struct({ external_id: Schema.String })
-const decodeIdentityAnswer = Schema.decodeUnknownOption(
-  Schema.parseJson(Schema.Union(ExternalIdOnly, Schema.Struct({ identity: ExternalIdOnly })))
-)
-
-/** The `external_id` of an identity answer of either generation (flat or `{ identity }`). */
+/** The `external_id` of an identity answer of either generation (flat or `{ identity }`), as the client reads it. */
 const externalIdOfAnswer = (body: string): Option.Option<string> =>
-  Option.map(
-    decodeIdentityAnswer(body),
-    (answer) => "identity" in answer ? answer.identity.external_id : answer.external_id
-  )
+  Option.map(decodeIdentityAnswer(body), (identity) => identity.externalId)
+const decodeIdentityAnswer = Schema.decodeUnknownOption(Schema.parseJson(IdentityResponse))
 
 /** The `external_id` of a create request, when `request` is one and its `external_id` can be looked up. */
 export const createExternalId = (request: HttpClientRequest.HttpClientRequest): Option.Option<string> => {

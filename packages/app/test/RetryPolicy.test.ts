@@ -556,7 +556,10 @@ describe("RetryPolicy", () => {
     it.effect("500, then 409, then the lookup finds another identity (one whose _id is that external_id): Conflict", () =>
       Effect.gen(function*() {
         for (
-          const body of [identityJson("someone-else", "ext-1"), JSON.stringify({ identity: { external_id: "x" } })]
+          const body of [
+            identityJson("someone-else", "ext-1"),
+            JSON.stringify({ identity: JSON.parse(identityJson("x", "ext-1")) })
+          ]
         ) {
           const { attempts, make } = clientOver([{ status: 500 }, { status: 409 }, { status: 200, body }])
           assert.strictEqual(errorOf(yield* settle((yield* make).create({ externalId: "ext-1" })))._tag, "Conflict")
