@@ -23,6 +23,7 @@ import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
@@ -277,13 +278,7 @@ export interface Options extends LimiterOptions {
 export const toUpdate = ({ externalId: _, ...fields }: CreateIdentity): UpdateIdentity => fields
 
 /** The input's external id, read once; `""` when reading it throws (the check then refuses the input). */
-const externalIdOf = (input: CreateIdentity): string => {
-  try {
-    return input.externalId
-  } catch {
-    return ""
-  }
-}
+const externalIdOf = (input: CreateIdentity): string => Either.getOrElse(Either.try(() => input.externalId), () => "")
 
 /**
  * Upserts one input through `limiter`: create, or on `Conflict` fetch by `external_id` and update by `_id`. Never
