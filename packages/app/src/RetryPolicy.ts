@@ -33,7 +33,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { ResponseBody, RetryAfter } from "@orq-effect/client"
 import { IdentityId, IdentityResponse } from "@orq-effect/domain/Identity"
-import { Clock, Duration, Effect, Option, Ref, Schedule, Schema } from "effect"
+import { Clock, Duration, Effect, Option, Ref, Schedule, ScheduleDecision, Schema } from "effect"
 import * as RequestTimeout from "./RequestTimeout.js"
 
 /** The knobs of the policy. */
@@ -249,10 +249,16 @@ export const transformClient = (options: Options) => (client: HttpClient.HttpCli
           return Effect.retry(
             again,
             schedule({ ...options, retryable, deadlineAt }).pipe(
-              Schedule.tapOutput((wait) =>
-                Effect.logDebug("orq: retrying").pipe(
-                  Effect.annotateLogs({ method: request.method, wait: Duration.format(wait) })
-                )
+              // logged only when there is another attempt, not when the schedule gives up
+              Schedule.onDecision((wait, decision) =>
+                ScheduleDecision.isContinue(decision)
+                  ? Effect.logDebug("orq: retrying").pipe(
+                    Effect.annotateLogs({
+                      method: request.method,
+                      wait: Duration.format(Duration.millis(Math.round(Duration.toMillis(wait))))
+                    })
+                  )
+                  : Effect.void
               )
             )
           )

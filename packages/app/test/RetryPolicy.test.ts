@@ -15,6 +15,9 @@ import {
   Exit,
   Fiber,
   FiberRef,
+  HashMap,
+  Logger,
+  LogLevel,
   Option,
   Random,
   Redacted,
@@ -242,6 +245,34 @@ describe("RetryPolicy", () => {
         assert.isTrue(Math.min(...millis) < cap * 0.05 && Math.max(...millis) > cap * 0.95)
         const mean = millis.reduce((a, b) => a + b, 0) / millis.length
         assert.isTrue(mean > cap * 0.4 && mean < cap * 0.6, `mean ${mean}`)
+      }))
+
+    it.effect("each retry is logged at debug, once, with its wait in whole milliseconds; a call not retried logs none", () =>
+      Effect.gen(function*() {
+        const logged = (maxRetries: number) =>
+          Effect.gen(function*() {
+            const lines: Array<string> = []
+            const logger = Logger.make(({ annotations, message }) => {
+              const wait = HashMap.get(annotations, "wait")
+              lines.push(`${String(message)} ${Option.getOrElse(wait, () => "")}`)
+            })
+            const { attempts, make } = clientOver([{ status: 503 }, { status: 503 }, { status: 503 }], { maxRetries })
+            const client = yield* make
+            errorOf(
+              yield* settle(client.retrieve("ext-1")).pipe(
+                Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+                Logger.withMinimumLogLevel(LogLevel.Debug),
+                Effect.withRandom(Random.make("logged"))
+              )
+            )
+            return { attempts: attempts.length, lines: lines.filter((line) => line.includes("orq: retrying")) }
+          })
+        const none = yield* logged(0)
+        deepStrictEqual(none, { attempts: 1, lines: [] })
+        const two = yield* logged(2)
+        assert.strictEqual(two.attempts, 3)
+        assert.strictEqual(two.lines.length, 2)
+        for (const line of two.lines) assert.match(line, /^orq: retrying (\d+ms|0)$/)
       }))
 
     it.effect("the cap holds however many retries", () =>
