@@ -416,7 +416,7 @@ export const make = (dispatcher: Undici.Dispatcher, options: Options = {}): Http
             { kind: "client", captureStackTrace: false },
             (span) => {
               span.attribute("http.request.method", request.method)
-              span.attribute("server.address", url.right.origin)
+              span.attribute("server.address", url.right.hostname)
               if (url.right.port !== "") {
                 span.attribute("server.port", Number(url.right.port))
               }
