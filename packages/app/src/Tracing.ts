@@ -10,7 +10,7 @@ import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import type * as Resource from "@effect/opentelemetry/Resource"
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
 import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
-import { type ConfigError, Effect, Layer, Option } from "effect"
+import { type ConfigError, Duration, Effect, Layer, Option } from "effect"
 import * as TracingEndpoint from "./TracingEndpoint.js"
 
 /** The `service.name` of every span. */
@@ -21,12 +21,26 @@ export const layerProcessor = (
   spanProcessor: SpanProcessor | ReadonlyArray<SpanProcessor>
 ): Layer.Layer<Resource.Resource> => NodeSdk.layer(() => ({ resource: { serviceName: SERVICE_NAME }, spanProcessor }))
 
+/** Options of {@link layerOtlp}. */
+export interface OtlpOptions {
+  /**
+   * How long one export may wait for the collector, and the flush when the layer is released. Defaults to
+   * OpenTelemetry's 10 s; a command line tool wants less, or a collector that never answers keeps it alive that long.
+   */
+  readonly exportTimeout?: Duration.DurationInput | undefined
+}
+
 /** Spans exported over OTLP/HTTP to `url` in batches; flushed when the layer is released. */
-export const layerOtlp = (url: string): Layer.Layer<Resource.Resource> =>
-  NodeSdk.layer(() => ({
+export const layerOtlp = (url: string, options: OtlpOptions = {}): Layer.Layer<Resource.Resource> => {
+  const timeout = Duration.decode(options.exportTimeout ?? Duration.seconds(10))
+  return NodeSdk.layer(() => ({
     resource: { serviceName: SERVICE_NAME },
-    spanProcessor: new BatchSpanProcessor(new OTLPTraceExporter({ url }))
+    spanProcessor: new BatchSpanProcessor(new OTLPTraceExporter({ url, timeoutMillis: Duration.toMillis(timeout) }), {
+      exportTimeoutMillis: Duration.toMillis(timeout)
+    }),
+    shutdownTimeout: timeout
   }))
+}
 
 /**
  * Tracing as configured by the environment: {@link layerOtlp} when an OTLP endpoint is set, else nothing

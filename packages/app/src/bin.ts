@@ -6,7 +6,7 @@
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Effect, Layer, Option, Ref } from "effect"
+import { Duration, Effect, Layer, Option, Ref } from "effect"
 import * as Cli from "./Cli.js"
 import * as ExitCode from "./cli/ExitCode.js"
 import * as Output from "./cli/Output.js"
@@ -14,14 +14,15 @@ import * as TracingEndpoint from "./TracingEndpoint.js"
 
 /**
  * OTLP export of the spans when an endpoint is set (as `Tracing.layer`). The OpenTelemetry SDK is only loaded
- * then: a command that does not trace does not pay for it at start-up.
+ * then: a command that does not trace does not pay for it at start-up. A collector gets 2 s to take a command's
+ * spans: one that never answers must not keep the command from exiting.
  */
 const tracing = Layer.unwrapEffect(
   Effect.gen(function*() {
     const url = yield* TracingEndpoint.endpoint
     if (Option.isNone(url)) return Layer.empty
     const Tracing = yield* Effect.promise(() => import("./Tracing.js"))
-    return Tracing.layerOtlp(url.value)
+    return Tracing.layerOtlp(url.value, { exportTimeout: Duration.seconds(2) })
   })
 )
 

@@ -7,7 +7,20 @@ import { deepStrictEqual } from "@effect/vitest/utils"
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { IdentityClient, IdentityStore, layer as IdentityClientLayer } from "@orq-effect/client"
-import { ConfigError, ConfigProvider, Context, Duration, Effect, Layer, Option, Redacted, Stream } from "effect"
+import {
+  ConfigError,
+  ConfigProvider,
+  Context,
+  Deferred,
+  Duration,
+  Effect,
+  Layer,
+  Option,
+  Redacted,
+  Ref,
+  Stream
+} from "effect"
+import * as Http from "node:http"
 import * as ExitCode from "../src/cli/ExitCode.js"
 import * as FakeOrq from "../src/FakeOrq.js"
 import * as IdentitiesLive from "../src/IdentitiesLive.js"
@@ -119,6 +132,32 @@ const buildWith = (env: Record<string, string>) =>
   }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
 
 describe("Tracing.layer", () => {
+  it.live("layerOtlp: a collector that never answers is given up on after exportTimeout, not held open", () =>
+    Effect.gen(function*() {
+      const closed = yield* Deferred.make<void>()
+      const requests = yield* Ref.make(0)
+      // takes every export request and never answers it
+      const collector = yield* Effect.acquireRelease(
+        Effect.async<Http.Server>((resume) => {
+          const server = Http.createServer((request) => {
+            Effect.runSync(Ref.update(requests, (n) => n + 1))
+            request.socket.on("close", () => Effect.runSync(Deferred.succeed(closed, undefined)))
+          })
+          server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+        }),
+        (server) => Effect.sync(() => server.closeAllConnections())
+      )
+      const address = collector.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      yield* Effect.void.pipe(
+        Effect.withSpan("exported"),
+        Effect.provide(Tracing.layerOtlp(`http://127.0.0.1:${port}/v1/traces`, { exportTimeout: "200 millis" }))
+      )
+      // the release flushed the span to the collector, and the exporter gave the request up (the default waits 10 s)
+      assert.strictEqual(yield* Ref.get(requests), 1)
+      yield* Deferred.await(closed).pipe(Effect.timeoutFail({ duration: "4 seconds", onTimeout: () => "still open" }))
+    }).pipe(Effect.scoped))
+
   it.effect("the endpoint: per-signal as given, else /v1/traces under the base, else none", () =>
     Effect.gen(function*() {
       const read = (env: Record<string, string>) =>
