@@ -68,9 +68,12 @@ export const refusedInput = (error: ParseResult.ParseError, root = "input"): Inv
   return new InvalidRequest({ field: first.split(".")[0], message: [...lines.values()].join("; ") })
 }
 
-/** 429: too many requests. `retryAfter` is the server's `Retry-After`, with the `X-RateLimit-*` values. */
+/**
+ * 429: too many requests. `retryAfter` is the server's `Retry-After`, with the `X-RateLimit-*` values. Encoded, the
+ * wait is JSON (`Schema.Duration`), infinite included.
+ */
 export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", {
-  retryAfter: Schema.optional(Schema.DurationFromSelf),
+  retryAfter: Schema.optional(Schema.Duration),
   limit: Schema.optional(Schema.Number),
   remaining: Schema.optional(Schema.Number),
   reset: Schema.optional(Schema.Number),
