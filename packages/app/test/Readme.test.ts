@@ -6,7 +6,7 @@ import { FetchHttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { assertSome, deepStrictEqual } from "@effect/vitest/utils"
 import { IdentityClient, IdentityStore, layerConfig, layerMemory } from "@orq-effect/client"
-import { Config, ConfigProvider, Effect, Layer, Option, Redacted, Stream } from "effect"
+import { Config, ConfigProvider, Duration, Effect, Layer, Option, Redacted, Stream } from "effect"
 import * as FakeOrq from "../src/FakeOrq.js"
 import { IdentitiesLive } from "../src/IdentitiesLive.js"
 import * as LocalState from "../src/LocalState.js"
@@ -22,7 +22,8 @@ const program = Effect.gen(function*() {
 }).pipe(
   Effect.catchTags({
     NotFound: (e) => Effect.succeed(`no identity ${e.id}`),
-    RateLimited: (e) => Effect.succeed(`rate limited, retry after ${e.retryAfter}`)
+    RateLimited: (e) =>
+      Effect.succeed(`rate limited, retry after ${e.retryAfter ? Duration.format(e.retryAfter) : "an unknown wait"}`)
   })
 )
 
