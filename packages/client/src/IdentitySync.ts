@@ -10,10 +10,12 @@
  * Calls go through an {@link AdaptiveLimiter}: it paces them at a rate that grows while calls succeed (doubling
  * per second until the first 429, then a few permits per second more each second) and shrinks on each 429,
  * pausing every caller for the `Retry-After` the server asked for, up to `maxWait` (60 s by default). A
- * rate-limited call is retried through the limiter, unless its `Retry-After` is longer than `maxWait`; that, or
- * any other error, ends the item as `Failed` and the sync goes on.
+ * rate-limited call is retried through the limiter, unless its `Retry-After` is longer than `maxWait`; a call that
+ * failed in passing (5xx, 408, a timeout, a broken connection) is retried after a backoff. Any other error, or one
+ * still there after the retries, ends the item as `Failed` and the sync goes on.
  *
- * Give this module a client that does not retry 429s itself, or the limiter never hears of them.
+ * Give this module a client that does not retry itself (`ORQ_MAX_RETRIES=0`): otherwise the limiter never hears of
+ * the 429s, and the retries multiply.
  *
  * @since 0.1.0
  */
@@ -26,6 +28,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { checkCreate, IdentityClient } from "./IdentityClient.js"
 
@@ -210,6 +213,13 @@ export const makeLimiter = (options: LimiterOptions = {}): Effect.Effect<Adaptiv
 
 const isRateLimited = (error: { readonly _tag: string }): error is RateLimited => error._tag === "RateLimited"
 
+/** A failure in passing: the same call may well succeed a moment later. */
+const isTransient = (error: IdentityError): boolean =>
+  error._tag === "TransportError" || (error._tag === "ServerError" && (error.status >= 500 || error.status === 408))
+
+/** The wait before each retry of a transient failure. */
+const transientBackoff = Schedule.exponential(Duration.millis(250)).pipe(Schedule.jittered)
+
 /** A 429 worth waiting for: one whose `Retry-After`, if any, is within `maxWait`. */
 const isRetryable = (maxWait: Duration.Duration) => (error: { readonly _tag: string }): boolean =>
   isRateLimited(error) && (error.retryAfter === undefined || Duration.lessThanOrEqualTo(error.retryAfter, maxWait))
@@ -270,12 +280,22 @@ export interface Options extends LimiterOptions {
    * `Retry-After` is longer than the limiter's `maxWait` is not retried.
    */
   readonly maxRateLimitedRetries?: number | undefined
+  /**
+   * Retries of one call that failed in passing (a 5xx or 408 answer, a timeout, a broken connection) before the item
+   * fails, each after an exponential, jittered backoff from 250 ms. Defaults to 2. These calls are safe to repeat: a
+   * create that took effect the first time is answered 409 and the identity is updated instead.
+   */
+  readonly maxTransientRetries?: number | undefined
   /** A limiter to share between syncs (its own options apply, `maxWait` too); a fresh one from these otherwise. */
   readonly limiter?: AdaptiveLimiter | undefined
 }
 
 /** The patch that gives an existing identity the fields of `input`: every field of `input` but its external id. */
 export const toUpdate = ({ externalId: _, ...fields }: CreateIdentity): UpdateIdentity => fields
+
+/** A count of retries as given: a fraction rounded down, below zero (or `NaN`) zero, absent `fallback`. */
+const retriesOf = (given: number | undefined, fallback: number): number =>
+  given === undefined ? fallback : Number.isNaN(given) ? 0 : Math.max(0, Math.floor(given))
 
 /** The input's external id, read once; `""` when reading it throws (the check then refuses the input). */
 const externalIdOf = (input: CreateIdentity): string => Either.getOrElse(Either.try(() => input.externalId), () => "")
@@ -287,12 +307,13 @@ const externalIdOf = (input: CreateIdentity): string => Either.getOrElse(Either.
 export const upsertOne = (
   limiter: AdaptiveLimiter,
   input: CreateIdentity,
-  options: Pick<Options, "maxRateLimitedRetries"> = {}
+  options: Pick<Options, "maxRateLimitedRetries" | "maxTransientRetries"> = {}
 ): Effect.Effect<Outcome, never, IdentityClient> =>
   Effect.gen(function*() {
     const client = yield* IdentityClient
     const counts = yield* Ref.make({ requests: 0, rateLimited: 0 })
-    const retries = Math.max(0, Math.floor(options.maxRateLimitedRetries ?? 10))
+    const retries = retriesOf(options.maxRateLimitedRetries, 10)
+    const transientRetries = retriesOf(options.maxTransientRetries, 2)
     const call = <A>(effect: Effect.Effect<A, IdentityError>) =>
       Ref.update(counts, (c) => ({ ...c, requests: c.requests + 1 })).pipe(
         Effect.zipRight(limiter.limit(effect)),
@@ -300,7 +321,8 @@ export const upsertOne = (
           isRateLimited(error) ? Ref.update(counts, (c) => ({ ...c, rateLimited: c.rateLimited + 1 })) : Effect.void
         ),
         // the limiter's own pause is the wait between attempts
-        Effect.retry({ times: retries, while: isRetryable(limiter.maxWait) })
+        Effect.retry({ times: retries, while: isRetryable(limiter.maxWait) }),
+        Effect.retry({ schedule: transientBackoff, times: transientRetries, while: isTransient })
       )
     const externalId = externalIdOf(input)
     /** An outcome with the requests and 429s counted so far. */

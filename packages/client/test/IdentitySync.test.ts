@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { deepStrictEqual } from "@effect/vitest/utils"
 import type { CreateIdentity } from "@orq-effect/domain/Identity"
-import { RateLimited } from "@orq-effect/domain/IdentityError"
+import { type IdentityError, RateLimited, ServerError, TransportError } from "@orq-effect/domain/IdentityError"
 import { Chunk, Clock, Duration, Effect, Fiber, Layer, Option, Ref, Stream, TestClock } from "effect"
 import { IdentityClient, type Service } from "../src/IdentityClient.js"
 import * as IdentityClientMemory from "../src/IdentityClientMemory.js"
@@ -392,6 +392,62 @@ describe("IdentitySync.upsert", () => {
       const patient = yield* sync({ maxWait: Duration.hours(2), maxRateLimitedRetries: 1 })
       assert.strictEqual(patient.get("user_2")?.requests, 2)
       assert.isAtLeast((yield* Clock.currentTimeMillis) - start, 3_600_000)
+    }))
+
+  it.effect("a call that failed in passing (5xx, 408, a transport failure) is retried after a backoff; others are not", () =>
+    Effect.gen(function*() {
+      const memory = yield* IdentityClientMemory.make()
+      yield* memory.create({ externalId: "user_2", displayName: "Old" })
+      // what the next calls fail with, in order, before they reach the memory client
+      const failures = yield* Ref.make<ReadonlyArray<IdentityError>>([])
+      const failNext = Effect.flatMap(
+        Ref.modify(failures, ([first, ...rest]) => [first, rest]),
+        (error) => error === undefined ? Effect.void : Effect.fail(error)
+      )
+      const service: Service = {
+        ...memory,
+        create: (input) => Effect.zipRight(failNext, memory.create(input)),
+        update: (id, patch) => Effect.zipRight(failNext, memory.update(id, patch))
+      }
+      const run = (input: CreateIdentity, fail: ReadonlyArray<IdentityError>, options: IdentitySync.Options = {}) =>
+        Effect.gen(function*() {
+          yield* Ref.set(failures, fail)
+          const start = yield* Clock.currentTimeMillis
+          const outcome = yield* drive(
+            IdentitySync.upsertOne(yield* IdentitySync.makeLimiter(), input, options).pipe(
+              Effect.provideService(IdentityClient, service)
+            )
+          )
+          return { outcome, waited: (yield* Clock.currentTimeMillis) - start }
+        })
+      const unavailable = new ServerError({ status: 503, message: "unavailable" })
+      const reset = new TransportError({ reason: "Connection", message: "reset" })
+      const timedOut = new ServerError({ status: 408, message: "request timeout" })
+
+      const created = yield* run({ externalId: "user_1" }, [unavailable, reset])
+      assert.strictEqual(created.outcome._tag, "Created")
+      assert.strictEqual(created.outcome.requests, 3)
+      // two backoffs from 250 ms, jittered
+      assert.isAtLeast(created.waited, 200 + 400)
+
+      // a 408 on the create; the create that reaches the server answers 409, and the identity is updated
+      const updated = yield* run({ externalId: "user_2", displayName: "New" }, [timedOut])
+      assert.isTrue(updated.outcome._tag === "Updated")
+      deepStrictEqual(updated.outcome._tag === "Updated" && updated.outcome.identity.displayName, Option.some("New"))
+      // the create twice, the lookup, the update
+      assert.strictEqual(updated.outcome.requests, 4)
+
+      // not in passing: a status the API does not document, at once
+      const teapot = yield* run({ externalId: "user_3" }, [new ServerError({ status: 418, message: "teapot" })])
+      assert.isTrue(teapot.outcome._tag === "Failed" && teapot.outcome.error._tag === "ServerError")
+      deepStrictEqual([teapot.outcome.requests, teapot.waited], [1, 0])
+
+      // still failing after the retries, or none allowed
+      const down = yield* run({ externalId: "user_4" }, [unavailable, unavailable, unavailable])
+      assert.isTrue(down.outcome._tag === "Failed" && down.outcome.requests === 3)
+      const once = yield* run({ externalId: "user_5" }, [reset], { maxTransientRetries: 0 })
+      assert.isTrue(once.outcome._tag === "Failed" && once.outcome.error._tag === "TransportError")
+      assert.strictEqual(once.outcome.requests, 1)
     }))
 
   it.effect("a call still rate-limited after its retries fails that item only, after waiting each time", () =>
