@@ -67,16 +67,10 @@ export const durationVar = (name: string) =>
  */
 export const apiKey: Config.Config<Redacted.Redacted> = Config.string("ORQ_API_KEY").pipe(
   Config.mapOrFail((key) =>
-    key.trim() === ""
-      ? Either.left(ConfigError.InvalidData([], "Expected a non-empty API key"))
-      : /^[\x21-\x7e]+$/.test(key)
-      ? Either.right(Redacted.make(key))
-      : Either.left(
-        ConfigError.InvalidData(
-          [],
-          "Expected printable ASCII without spaces or line breaks (a trailing newline from a file?)"
-        )
-      )
+    Either.mapBoth(IdentityClient.checkApiKey(key), {
+      onLeft: (reason) => ConfigError.InvalidData([], `The API key ${reason}`),
+      onRight: Redacted.make
+    })
   )
 )
 

@@ -192,7 +192,7 @@ describe("IdentitiesLive", () => {
       ["ORQ_BASE_URL", "http://api.orq.ai", "loopback"],
       ["ORQ_BASE_URL", "http://10.0.0.8:8080", "loopback"],
       ["ORQ_BASE_URL", "api.orq.ai", "absolute URL"],
-      ["ORQ_BASE_URL", "ftp://api.orq.ai", "https://"],
+      ["ORQ_BASE_URL", "ftp://api.orq.ai", "http(s) URL (got ftp://)"],
       ["ORQ_BASE_URL", "https://api.orq.ai?", "query"],
       ["ORQ_BASE_URL", "https://api.orq.ai/\n", "white space"]
     ]

@@ -30,7 +30,7 @@ import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -110,12 +110,23 @@ export const checkBaseUrl = (url: string): Either.Either<string, string> => {
   if (!URL.canParse(url)) return Either.left("must be an absolute URL such as https://api.orq.ai")
   const parsed = new URL(url)
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
-    return Either.left(`must be an https:// URL (got ${parsed.protocol}//)`)
+    return Either.left(`must be an http(s) URL (got ${parsed.protocol}//)`)
   }
   if (parsed.username !== "" || parsed.password !== "") return Either.left("must not carry credentials")
   if (url.includes("?") || url.includes("#")) return Either.left("must not carry a query or a fragment")
   return Either.right(`${parsed.origin}${parsed.pathname.replace(/\/+$/, "")}`)
 }
+
+/**
+ * `key` as an API key, or why it cannot be one, without quoting it: it must not be blank, and must fit in a header
+ * (printable ASCII, no space or line break; a key read from a file may end with a newline).
+ */
+export const checkApiKey = (key: string): Either.Either<string, string> =>
+  key.trim().length === 0
+    ? Either.left("must not be empty")
+    : /^[\x21-\x7e]+$/.test(key)
+    ? Either.right(key)
+    : Either.left("must be printable ASCII without spaces or line breaks (a trailing newline from a file?)")
 
 const validateId = Schema.validateEither(IdentityId)
 
@@ -320,13 +331,8 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const checkedBaseUrl = checkBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL)
     const baseUrl = Either.getOrElse(checkedBaseUrl, () => "")
     const key = Redacted.value(options.apiKey)
-    const keyIsBlank = key.trim().length === 0
     // checked once, never quoted: a key that cannot be a header value would fail every request, or worse, retry
-    const keyProblem = keyIsBlank
-      ? "must not be empty"
-      : /^[\x21-\x7e]+$/.test(key)
-      ? undefined
-      : "must be printable ASCII without spaces or line breaks (a trailing newline from a file?)"
+    const checkedKey = checkApiKey(key)
     // a key with `"` or `\` reads differently inside JSON text, which is how a quoted JSON body shows it
     const keyInJson = JSON.stringify(key).slice(1, -1)
     /**
@@ -442,8 +448,8 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       if (Either.isLeft(checkedBaseUrl)) {
         return Effect.fail(new InvalidRequest({ field: "baseUrl", message: `baseUrl: ${checkedBaseUrl.left}` }))
       }
-      if (keyProblem !== undefined) {
-        return Effect.fail(new InvalidRequest({ field: "apiKey", message: `apiKey: ${keyProblem}` }))
+      if (Either.isLeft(checkedKey)) {
+        return Effect.fail(new InvalidRequest({ field: "apiKey", message: `apiKey: ${checkedKey.left}` }))
       }
       const sent = Effect.locally(httpClient.execute(request), Headers.currentRedactedNames, SPAN_REDACTED_HEADERS)
       return (untraced ? Effect.locally(sent, HttpClient.currentTracerDisabledWhen, () => true) : sent).pipe(
@@ -546,8 +552,30 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
 export const layer = (options: Options): Layer.Layer<IdentityClient, never, HttpClient.HttpClient> =>
   Layer.effect(IdentityClient, make(options))
 
-/** The service as a layer whose options are read from `Config`. */
+/**
+ * The service as a layer whose options are read from `Config`. A key or base URL that `checkApiKey` or
+ * `checkBaseUrl` refuses fails the layer with a `ConfigError`, rather than every call with `InvalidRequest`.
+ */
 export const layerConfig = (
   configs: Config.Config.Wrap<Options>
 ): Layer.Layer<IdentityClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
-  Layer.effect(IdentityClient, Effect.flatMap(Config.unwrap(configs), make))
+  Layer.effect(
+    IdentityClient,
+    Effect.flatMap(
+      Config.unwrap(configs).pipe(
+        Config.mapOrFail((options: Options) =>
+          Either.all([
+            Either.mapLeft(
+              checkApiKey(Redacted.value(options.apiKey)),
+              (reason) => ConfigError.InvalidData(["apiKey"], reason)
+            ),
+            Either.mapLeft(
+              checkBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL),
+              (reason) => ConfigError.InvalidData(["baseUrl"], reason)
+            )
+          ]).pipe(Either.map(() => options))
+        )
+      ),
+      make
+    )
+  )
