@@ -398,6 +398,25 @@ describe.concurrent("orq CLI", () => {
     TIMEOUT
   )
 
+  it.scopedLive("a mistyped command or flag is one `orq: …` line on stderr, exit 2", () =>
+    Effect.gen(function*() {
+      const { env } = yield* embedded
+      const cases = [
+        [
+          ["identities", "bogus"],
+          "orq: unknown command 'bogus' for 'orq identities' (get, list, create, update, delete)\n"
+        ],
+        [["identities", "get"], "orq: Missing argument <id>\n"],
+        [["identities", "get", "user_12345", "--bogus"], "orq: Received unknown argument: '--bogus'\n"]
+      ] as const
+      for (const [args, stderr] of cases) {
+        const run = yield* orq(args, env)
+        assert.strictEqual(run.code, 2, args.join(" "))
+        assert.strictEqual(run.stderr, stderr, args.join(" "))
+        assert.strictEqual(run.stdout, "", args.join(" "))
+      }
+    }).pipe(Effect.provide(NodeContext.layer)), TIMEOUT)
+
   it.scopedLive("--help shows the command's examples and starts nothing", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem

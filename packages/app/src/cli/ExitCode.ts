@@ -14,6 +14,7 @@
  *
  * @since 0.1.0
  */
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as ValidationError from "@effect/cli/ValidationError"
 import type { Teardown } from "@effect/platform/Runtime"
 import { type IdentityError, isIdentityError } from "@orq-effect/domain/IdentityError"
@@ -33,7 +34,7 @@ import {
 } from "effect"
 import { LocalStateError } from "../LocalState.js"
 import { OutputError } from "./Output.js"
-import { safe } from "./Render.js"
+import { safe, stripAnsi } from "./Render.js"
 
 /** Success. */
 export const OK = 0
@@ -111,13 +112,17 @@ const identityVerdict = (error: IdentityError): Verdict => {
 /** What to say about a failure, and with which exit code. */
 export interface Verdict {
   readonly code: number
-  /** `None` when the failure was already printed (by @effect/cli's parser). */
+  /** `None` when nothing is to be said (stdout closed by its reader). */
   readonly message: Option.Option<string>
 }
 
 /** The verdict on one failure of the CLI. */
 export const verdict = (error: unknown): Verdict => {
-  if (ValidationError.isValidationError(error)) return { code: USAGE, message: Option.none() }
+  if (ValidationError.isValidationError(error)) {
+    // @effect/cli's message (`Missing argument <id>`), as one line
+    const text = stripAnsi(HelpDoc.toAnsiText(error.error)).trim().replace(/\s*\n\s*/g, " ")
+    return { code: USAGE, message: Option.some(`orq: ${safe(text)}`) }
+  }
   if (error instanceof UsageError) return { code: USAGE, message: Option.some(`orq: ${safe(error.message)}`) }
   if (ConfigError.isConfigError(error)) {
     return { code: USAGE, message: Option.some(`orq: configuration error: ${safe(String(error))}`) }

@@ -22,6 +22,9 @@ export const json = (value: unknown, compact = false): string => JSON.stringify(
 export const safe = (text: string): string =>
   text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`)
 
+/** `text` without its ANSI escape sequences (colours, bold). */
+export const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, "")
+
 const NONE = "-"
 
 const text = (value: Option.Option<string>) => Option.match(value, { onNone: () => NONE, onSome: safe })
