@@ -7,10 +7,11 @@
 import * as Command from "@effect/cli/Command"
 import * as ValidationError from "@effect/cli/ValidationError"
 import type { IdentityClient } from "@orq-effect/client"
-import { Effect, type Layer } from "effect"
+import { Config, Effect, type Layer } from "effect"
 import { UsageError } from "./cli/ExitCode.js"
 import * as Flags from "./cli/Flags.js"
 import * as Identities from "./cli/Identities.js"
+import { stripAnsi } from "./cli/Render.js"
 import * as Serve from "./cli/Serve.js"
 import * as Target from "./Target.js"
 
@@ -59,24 +60,68 @@ export const unknownCommand = (argv: ReadonlyArray<string>): UsageError | undefi
   return undefined
 }
 
+/** The sentences @effect/cli adds to every option of a type, saying nothing the option's own text does not. */
+const FILLER = new Set([
+  "A user-defined piece of text.",
+  "A user-defined piece of text that is confidential.",
+  "A true or false value."
+])
+
+/**
+ * Text printed by @effect/cli itself (help, version): without the paragraphs of {@link FILLER}, and
+ * without its ANSI colours unless `colour`.
+ */
+export const parserOutput = (text: string, colour: boolean): string => {
+  const lines = text.split("\n")
+  const kept = lines.filter((line, i) =>
+    !FILLER.has(stripAnsi(line).trim()) && !(FILLER.has(stripAnsi(lines[i - 1] ?? "").trim()) && line.trim() === "")
+  )
+  return colour ? kept.join("\n") : stripAnsi(kept.join("\n"))
+}
+
+/**
+ * Whether help is printed in colour: stdout is a terminal (`isTTY`) and `NO_COLOR` is unset or empty
+ * (https://no-color.org).
+ */
+export const helpInColour = (isTTY: boolean): Effect.Effect<boolean> =>
+  Config.string("NO_COLOR").pipe(
+    Config.withDefault(""),
+    Effect.orElseSucceed(() => ""),
+    Effect.map((noColor) => isTTY && noColor === "")
+  )
+
+/** How {@link runWith} prints @effect/cli's own output: in colour or not (default: {@link helpInColour}). */
+export interface RunOptions {
+  readonly colour?: boolean
+}
+
 /**
  * Runs the CLI on `argv` (as `process.argv`) with its identities commands going to `client`. A failure of
  * @effect/cli's parser is not printed by @effect/cli but left for `ExitCode` to report as one `orq: …` line,
- * like every other failure; the commands themselves print to the console as it was given.
+ * like every other failure; help is printed through {@link parserOutput}; the commands themselves print to
+ * the console as it was given.
  */
-export const runWith = <E, R>(client: Layer.Layer<IdentityClient, E, R>) => (argv: ReadonlyArray<string>) =>
-  Effect.flatMap(Effect.console, (console) => {
-    const command = make(client).pipe(Command.transformHandler((handler) => Effect.withConsole(handler, console)))
-    return Command.run(command, { name: "orq", version: VERSION })(argv).pipe(
-      // @effect/cli prints its parser's errors with `Console.error`, and nothing else
-      Effect.withConsole({ ...console, error: () => Effect.void }),
-      Effect.mapError((error) =>
-        ValidationError.isValidationError(error) && ValidationError.isCommandMismatch(error)
-          ? unknownCommand(argv) ?? error
-          : error
+export const runWith =
+  <E, R>(client: Layer.Layer<IdentityClient, E, R>, options: RunOptions = {}) => (argv: ReadonlyArray<string>) =>
+    Effect.gen(function*() {
+      const console = yield* Effect.console
+      const colour = options.colour ?? (yield* helpInColour(process.stdout.isTTY === true))
+      const command = make(client).pipe(Command.transformHandler((handler) => Effect.withConsole(handler, console)))
+      return yield* Command.run(command, { name: "orq", version: VERSION })(argv).pipe(
+        Effect.withConsole({
+          ...console,
+          // @effect/cli prints its parser's errors with `Console.error`, and nothing else
+          error: () => Effect.void,
+          log: (...args: ReadonlyArray<unknown>) =>
+            console.log(...args.map((arg) => typeof arg === "string" ? parserOutput(arg, colour) : arg))
+        }),
+        Effect.mapError((error) =>
+          ValidationError.isValidationError(error) && ValidationError.isCommandMismatch(error)
+            ? unknownCommand(argv) ?? error
+            : error
+        )
       )
-    )
-  })
+    })
 
 /** Runs the CLI on `argv` (as `process.argv`) against the target the environment chooses. */
 export const run = runWith(Target.layer)

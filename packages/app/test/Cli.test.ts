@@ -427,6 +427,8 @@ describe.concurrent("orq CLI", () => {
         run.stdout,
         "$ orq identities update user_12345 --display-name \"Jane Smith-Wilson\" --tag premium"
       )
+      // stdout is a pipe here: no colour codes
+      assert.notInclude(run.stdout, "\u001b")
       deepStrictEqual(yield* fs.readDirectory(dir), [])
     }).pipe(Effect.provide(NodeContext.layer)), TIMEOUT)
 })

@@ -17,7 +17,20 @@ import {
   TransportError,
   Unauthorized
 } from "@orq-effect/domain/IdentityError"
-import { Cause, ConfigError, Deferred, Duration, Effect, Exit, Fiber, FiberId, Layer, Option, Ref } from "effect"
+import {
+  Cause,
+  ConfigError,
+  ConfigProvider,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  FiberId,
+  Layer,
+  Option,
+  Ref
+} from "effect"
 import { EventEmitter } from "node:events"
 import * as Cli from "../src/Cli.js"
 import * as ExitCode from "../src/cli/ExitCode.js"
@@ -30,11 +43,11 @@ interface Captured {
 }
 
 /** Runs `orq args` in process over `client`, capturing what it prints. */
-const runWith = <E>(client: Layer.Layer<IdentityClient, E>, args: ReadonlyArray<string>) =>
+const runWith = <E>(client: Layer.Layer<IdentityClient, E>, args: ReadonlyArray<string>, options?: Cli.RunOptions) =>
   Effect.gen(function*() {
     const captured: Captured = { out: [], err: [] }
     const console = yield* Effect.console
-    const exit = yield* Cli.runWith(client)(["node", "orq", ...args])
+    const exit = yield* Cli.runWith(client, options)(["node", "orq", ...args])
       .pipe(
         Effect.withConsole({
           ...console,
@@ -80,6 +93,33 @@ layer(NodeContext.layer)("orq commands in process", (it) => {
         assert.include(out, `$ orq ${command.join(" ")}`.trimEnd(), command.join(" "))
       }
       assert.isFalse(yield* Ref.get(built))
+    }))
+
+  it.effect("--help: --tag reads as optional, no filler sentences, colours only when asked", () =>
+    Effect.gen(function*() {
+      const { client } = yield* untouchable
+      for (const command of ["list", "create", "update"]) {
+        const plain = yield* runWith(client, ["identities", command, "--help"], { colour: false })
+        assert.include(plain.out, "[--tag T...]", command)
+        assert.notInclude(plain.out, "A user-defined piece of text", command)
+        assert.notInclude(plain.out, "A true or false value", command)
+        assert.notInclude(plain.out, "\u001b", command)
+        // the option's own text is still there
+        assert.include(plain.out, "(repeatable", command)
+      }
+      const coloured = yield* runWith(client, ["identities", "list", "--help"], { colour: true })
+      assert.include(coloured.out, "\u001b[")
+      assert.notInclude(coloured.out, "A user-defined piece of text")
+    }))
+
+  it.effect("help is coloured only on a terminal, and never with NO_COLOR set", () =>
+    Effect.gen(function*() {
+      const withEnv = (env: ReadonlyArray<readonly [string, string]>, isTTY: boolean) =>
+        Effect.withConfigProvider(Cli.helpInColour(isTTY), ConfigProvider.fromMap(new Map(env)))
+      assert.isTrue(yield* withEnv([], true))
+      assert.isTrue(yield* withEnv([["NO_COLOR", ""]], true))
+      assert.isFalse(yield* withEnv([["NO_COLOR", "1"]], true))
+      assert.isFalse(yield* withEnv([], false))
     }))
 
   it.effect("refused input exits 2, names the flag, and never builds the client", () =>

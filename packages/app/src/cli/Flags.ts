@@ -8,7 +8,7 @@ import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
 import { Metadata } from "@orq-effect/domain/Identity"
-import { Effect, Either, Schema } from "effect"
+import { Effect, Either, Option, Schema } from "effect"
 
 const invalid = (message: string) => ValidationError.invalidValue(HelpDoc.p(message))
 
@@ -68,10 +68,12 @@ export const metadata = Options.text("metadata").pipe(
   )
 )
 
-/** `--tag T`, repeatable. */
+/** `--tag T`, repeatable and optional (`[--tag T...]` in the usage line): the tags given, in order. */
 export const tags = Options.text("tag").pipe(
   Options.withPseudoName("T"),
-  Options.repeated
+  Options.repeated,
+  Options.optional,
+  Options.map(Option.getOrElse((): ReadonlyArray<string> => []))
 )
 
 /** `--display-name S`. */
