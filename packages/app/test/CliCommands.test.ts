@@ -4,9 +4,11 @@
  * `Cli.test.ts` runs the real executable end to end.
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as Headers from "@effect/platform/Headers"
 import { assert, describe, it, layer } from "@effect/vitest"
 import { deepStrictEqual } from "@effect/vitest/utils"
 import { IdentityClient, IdentityClientMemory, IdentityStore } from "@orq-effect/client"
+import * as ErrorResponse from "@orq-effect/client/ErrorResponse"
 import {
   Conflict,
   InvalidRequest,
@@ -262,6 +264,27 @@ describe("exit codes", () => {
       assert.strictEqual(verdict.code, ExitCode.FAILURE, says)
       assert.include(Option.getOrThrow(verdict.message), says)
     }
+  })
+
+  it("a 429 says its retry delay once", () => {
+    const answer = (retryAfter: string) =>
+      ErrorResponse.fromStatus({
+        status: 429,
+        headers: Headers.fromInput({ "retry-after": retryAfter }),
+        body: JSON.stringify({ message: "slow down" }),
+        subject: {},
+        nowMillis: 0,
+        redact: (text) => text
+      })
+    deepStrictEqual(
+      ExitCode.verdict(answer("1")).message,
+      Option.some("orq: RateLimited (HTTP 429, retry after 1s): slow down")
+    )
+    // a message without the delay is left whole
+    deepStrictEqual(
+      ExitCode.verdict(new RateLimited({ retryAfter: Duration.seconds(2), message: "wait (please)" })).message,
+      Option.some("orq: RateLimited (HTTP 429, retry after 2s): wait (please)")
+    )
   })
 
   it("input refused before sending, configuration and a corrupt state file are 2", () => {

@@ -92,6 +92,8 @@ export const withFlags = (message: string): string =>
 
 const HTTP_STATUS: Partial<Record<IdentityError["_tag"], number>> = { NotFound: 404, Conflict: 409, RateLimited: 429 }
 
+const RETRY_AFTER_SUFFIX = /\s*\(retry after:? [^()]*\)$/
+
 /** The stderr line and exit code of an `IdentityError`. */
 const identityVerdict = (error: IdentityError): Verdict => {
   if (error._tag === "InvalidRequest" && error.status === undefined) {
@@ -106,7 +108,11 @@ const identityVerdict = (error: IdentityError): Verdict => {
       : undefined
   ].filter(Predicate.isNotUndefined)
   const where = details.length === 0 ? "" : ` (${details.join(", ")})`
-  return { code: FAILURE, message: Option.some(`orq: ${error._tag}${where}: ${safe(error.message)}`) }
+  // the client's message of a 429 ends with its own `(retry after 1s)`, which `where` already says
+  const message = error._tag === "RateLimited" && error.retryAfter !== undefined
+    ? error.message.replace(RETRY_AFTER_SUFFIX, "")
+    : error.message
+  return { code: FAILURE, message: Option.some(`orq: ${error._tag}${where}: ${safe(message)}`) }
 }
 
 /** What to say about a failure, and with which exit code. */
