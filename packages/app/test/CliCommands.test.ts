@@ -7,7 +7,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Headers from "@effect/platform/Headers"
 import { assert, describe, it, layer } from "@effect/vitest"
 import { deepStrictEqual } from "@effect/vitest/utils"
-import { IdentityClient, IdentityClientMemory, IdentityStore } from "@orq-effect/client"
+import { IdentityClient, IdentityClientMemory, IdentityStore, type StreamIdentities } from "@orq-effect/client"
 import * as ErrorResponse from "@orq-effect/client/ErrorResponse"
 import {
   Conflict,
@@ -31,7 +31,8 @@ import {
   FiberId,
   Layer,
   Option,
-  Ref
+  Ref,
+  Stream
 } from "effect"
 import { EventEmitter } from "node:events"
 import * as Cli from "../src/Cli.js"
@@ -179,6 +180,41 @@ layer(NodeContext.layer)("orq commands in process", (it) => {
         assert.strictEqual(out, "", args.join(" "))
       }
       assert.isFalse(yield* Ref.get(built))
+    }))
+
+  it.effect("list --all: pages of 50 unless --limit says otherwise; a late failure prints what came first", () =>
+    Effect.gen(function*() {
+      const store = yield* IdentityStore.make([LocalState.seed])
+      const memory = IdentityClientMemory.fromStore(store)
+      for (const externalId of ["user_a", "user_b", "user_c"]) yield* memory.create({ externalId })
+      const streamed = yield* Ref.make<ReadonlyArray<StreamIdentities | undefined>>([])
+      /** The memory client, whose `stream` is recorded and, with `failAfter`, fails after that many identities. */
+      const client = (failAfter?: number) =>
+        Layer.succeed(IdentityClient, {
+          ...memory,
+          stream: (params?: StreamIdentities) =>
+            Stream.unwrap(Effect.as(
+              Ref.update(streamed, (all) => [...all, params]),
+              failAfter === undefined ? memory.stream(params) : Stream.concat(
+                Stream.take(memory.stream(params), failAfter),
+                Stream.fail(new ServerError({ status: 503, message: "late page" }))
+              )
+            ))
+        })
+
+      const all = yield* runWith(client(), ["identities", "list", "--all"])
+      assert.isTrue(all.exit._tag === "Success")
+      assert.strictEqual(all.out.split("\n").length, 1 + 4)
+      yield* runWith(client(), ["identities", "list", "--all", "--limit", "7", "--json"])
+      yield* runWith(client(), ["identities", "list", "--all", "--json"])
+      deepStrictEqual((yield* Ref.get(streamed)).map((params) => params?.limit), [50, 7, 50])
+
+      const failed = yield* runWith(client(2), ["identities", "list", "--all"])
+      deepStrictEqual(failed.exit, Exit.fail(new ServerError({ status: 503, message: "late page" })))
+      const [header, ...rows] = failed.out.split("\n")
+      assert.match(header, /^_ID\s+EXTERNAL_ID/)
+      assert.strictEqual(rows.length, 2)
+      assert.include(failed.err, "incomplete: a page failed after 2 identities")
     }))
 
   it.effect("update sends only what was given: a value sets, a clear flag clears, the rest is kept", () =>

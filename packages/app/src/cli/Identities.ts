@@ -29,6 +29,9 @@ import { UsageError } from "./ExitCode.js"
 import * as Flags from "./Flags.js"
 import * as Render from "./Render.js"
 
+/** The page size of `list --all` when `--limit` is not given: the API's largest, for the fewest requests. */
+export const ALL_PAGE_SIZE = 50
+
 /** `{ key: value }` when the flag was given, `{}` otherwise (exact optional fields stay absent). */
 const given = <K extends string, A>(key: K, value: Option.Option<A>): { readonly [P in K]?: A } =>
   Option.isSome(value) ? ({ [key]: value.value } as { readonly [P in K]?: A }) : {}
@@ -81,7 +84,9 @@ export const make = <E, R>(client: Layer.Layer<IdentityClient, E, R>) => {
 
   const list = Command.make("list", {
     limit: Flags.integer("limit").pipe(
-      Options.withDescription("Page size, 1 to 50 (default 10); with --all, the size of each page fetched."),
+      Options.withDescription(
+        `Page size, 1 to 50 (default 10; with --all, ${ALL_PAGE_SIZE}, the size of each page fetched).`
+      ),
       Options.optional
     ),
     search: Options.text("search").pipe(
@@ -101,14 +106,20 @@ export const make = <E, R>(client: Layer.Layer<IdentityClient, E, R>) => {
       Options.optional
     ),
     all: Options.boolean("all").pipe(
-      Options.withDescription("Every matching identity, page after page (with --json: one JSON object per line).")
+      Options.withDescription(
+        `Every matching identity, in pages of ${ALL_PAGE_SIZE} unless --limit says otherwise. With --json: one ` +
+          "JSON object per line, printed as the pages arrive. Without: one table, printed once every page has " +
+          "arrived (its columns fit all the rows); if a page fails, the identities fetched before it are printed, " +
+          "then the error."
+      )
     ),
     includeMetrics: Options.boolean("include-metrics").pipe(Options.withDescription("Include usage metrics.")),
     json: Flags.json
   }, (flags) =>
     Effect.gen(function*() {
       const params: ListIdentities = {
-        ...given("limit", flags.limit),
+        // --all walks every page: the largest page takes the fewest requests
+        ...given("limit", flags.all ? Option.orElseSome(flags.limit, () => ALL_PAGE_SIZE) : flags.limit),
         ...given("search", flags.search),
         ...(flags.tags.length > 0 ? { tags: flags.tags } : {}),
         ...given("startingAfter", flags.startingAfter),
@@ -131,8 +142,19 @@ export const make = <E, R>(client: Layer.Layer<IdentityClient, E, R>) => {
             )
           )
         }
-        const every = yield* withClient((service) => Stream.runCollect(service.stream(params)))
-        return yield* Console.log(every.length === 0 ? "No identities." : Render.table([...every]))
+        const every: Array<Identity> = []
+        yield* withClient((service) =>
+          Stream.runForEach(service.stream(params), (identity) => Effect.sync(() => void every.push(identity)))
+        ).pipe(
+          // a late page failed: what was fetched is still shown, said to be incomplete, then the error
+          Effect.tapError(() =>
+            every.length === 0 ? Effect.void : Effect.zipRight(
+              Console.log(Render.table(every)),
+              Console.error(`orq: the list is incomplete: a page failed after ${every.length} identities`)
+            )
+          )
+        )
+        return yield* Console.log(every.length === 0 ? "No identities." : Render.table(every))
       }
       yield* checkList(params)
       const page = yield* withClient((service) => service.list(params))
