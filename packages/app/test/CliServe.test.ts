@@ -61,9 +61,9 @@ const waitFor = (lines: Queue.Queue<string>, pattern: RegExp): Effect.Effect<Reg
   })
 
 /** `orq serve args` for the test's scope: the URL it printed, its stderr lines, and the process. */
-const serve = (args: ReadonlyArray<string>) =>
+const serve = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
   Effect.gen(function*() {
-    const child = yield* Command.start(command(["serve", "--port", "0", ...args]))
+    const child = yield* Command.start(command(["serve", "--port", "0", ...args], env))
     const stdout = yield* linesOf(child.stdout)
     const stderr = yield* linesOf(child.stderr)
     const [, url] = yield* waitFor(stdout, /^orq serve: listening on (http:\/\/127\.0\.0\.1:\d+)$/)
@@ -177,6 +177,31 @@ describe.concurrent("orq serve", () => {
         assert.strictEqual(right.body.identity.external_id, "user_12345")
         yield* child.kill("SIGINT")
         assert.strictEqual(yield* child.exitCode, 0)
+      }).pipe(Effect.provide(NodeContext.layer)),
+    TIMEOUT
+  )
+
+  it.scopedLive(
+    "the key can come from ORQ_SERVE_API_KEY instead of the command line; an empty one is refused",
+    () =>
+      Effect.gen(function*() {
+        const { state } = yield* tempState
+        const { child, url } = yield* serve(["--state", state], { ORQ_SERVE_API_KEY: "env-secret" })
+        const status = (key: string) =>
+          Effect.promise(async () => {
+            const response = await fetch(`${url}/v2/identities/user_12345`, {
+              headers: { authorization: `Bearer ${key}` }
+            })
+            await response.arrayBuffer()
+            return response.status
+          })
+        deepStrictEqual(yield* Effect.all([status("not-the-key"), status("env-secret")]), [401, 200])
+        yield* child.kill("SIGTERM")
+        assert.strictEqual(yield* child.exitCode, 0)
+
+        const empty = yield* orq(["serve", "--port", "0", "--state", state], { ORQ_SERVE_API_KEY: "" })
+        assert.strictEqual(empty.code, 2)
+        assert.strictEqual(empty.stderr, "orq: --api-key (or ORQ_SERVE_API_KEY): must not be empty\n")
       }).pipe(Effect.provide(NodeContext.layer)),
     TIMEOUT
   )

@@ -7,7 +7,7 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import { Console, Effect, Option, Redacted, Ref } from "effect"
+import { Config, Console, Effect, Option, Redacted, Ref } from "effect"
 import * as FakeOrq from "../FakeOrq.js"
 import * as FakeOrqRateLimit from "../FakeOrqRateLimit.js"
 import * as LocalState from "../LocalState.js"
@@ -33,7 +33,11 @@ export const command = Command.make("serve", {
   ),
   apiKey: Options.redacted("api-key").pipe(
     Options.withPseudoName("KEY"),
-    Options.withDescription("Require `Authorization: Bearer KEY` on every request (default: no key needed)."),
+    Options.withDescription(
+      "Require `Authorization: Bearer KEY` on every request (default: ORQ_SERVE_API_KEY, else no key needed). " +
+        "Prefer ORQ_SERVE_API_KEY: a key on the command line shows in `ps` and in pnpm's echo of the command."
+    ),
+    Options.withFallbackConfig(Config.redacted("ORQ_SERVE_API_KEY")),
     Options.optional
   ),
   rateLimit: Flags.rate("rate-limit").pipe(
@@ -53,11 +57,12 @@ export const command = Command.make("serve", {
     }
     if (Option.isNone(flags.apiKey) && !OrqConfig.isLoopbackHost(flags.host)) {
       return yield* new UsageError({
-        message: `--host ${flags.host} is not loopback: give --api-key so that the state is not open to the network`
+        message: `--host ${flags.host} is not loopback: give --api-key (or set ORQ_SERVE_API_KEY) so that the ` +
+          "state is not open to the network"
       })
     }
     if (Option.exists(flags.apiKey, (key) => Redacted.value(key).trim() === "")) {
-      return yield* new UsageError({ message: "--api-key: must not be empty" })
+      return yield* new UsageError({ message: "--api-key (or ORQ_SERVE_API_KEY): must not be empty" })
     }
     const signalExitCode = yield* SignalExitCode
     yield* Effect.scoped(Effect.gen(function*() {
@@ -97,7 +102,7 @@ export const command = Command.make("serve", {
     Command.withDescription(Flags.help(
       "Run the local orq (the Identities API over a state file) in the foreground until Ctrl-C or SIGTERM.",
       "orq serve --port 4010",
-      "orq serve --port 0 --state /tmp/orq.json --api-key local-secret --generation current",
+      "ORQ_SERVE_API_KEY=local-secret orq serve --port 0 --state /tmp/orq.json --generation current",
       "orq serve --rate-limit 100/s"
     ))
   )
