@@ -266,15 +266,21 @@ export interface StoreOptions {
   readonly lockWait?: Duration.DurationInput | undefined
 }
 
+/** What {@link open} gives: the store, and whether its file was created (seeded) by this call. */
+export interface Opened {
+  readonly store: IdentityStore.IdentityStore
+  /** `true` when there was no file: it now holds the seed, written by this process under its lock. */
+  readonly created: boolean
+}
+
 /**
- * An `IdentityStore` over the file at `path`, for the life of the scope: locked, loaded (or seeded with
- * {@link seed} and written on first use), and saved after every change before the change is answered.
- * A change that cannot be saved fails the request (the HTTP server answers 500) after saying why on stderr.
+ * {@link store}, also saying whether the file was created by this call, so that a caller that fails before
+ * using it (`orq serve` on a port in use) can remove the file again instead of leaving a seeded file behind.
  */
-export const store = (
+export const open = (
   path: string,
   options: StoreOptions = {}
-): Effect.Effect<IdentityStore.IdentityStore, LocalStateError, FileSystem.FileSystem | Path.Path | Scope.Scope> =>
+): Effect.Effect<Opened, LocalStateError, FileSystem.FileSystem | Path.Path | Scope.Scope> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const pathService = yield* Path.Path
@@ -292,5 +298,17 @@ export const store = (
         Effect.orDie,
         Effect.uninterruptible
       )
-    return yield* IdentityStore.make(initial, { onChange: persist })
+    const store = yield* IdentityStore.make(initial, { onChange: persist })
+    return { store, created: Option.isNone(saved) }
   })
+
+/**
+ * An `IdentityStore` over the file at `path`, for the life of the scope: locked, loaded (or seeded with
+ * {@link seed} and written on first use), and saved after every change before the change is answered.
+ * A change that cannot be saved fails the request (the HTTP server answers 500) after saying why on stderr.
+ */
+export const store = (
+  path: string,
+  options: StoreOptions = {}
+): Effect.Effect<IdentityStore.IdentityStore, LocalStateError, FileSystem.FileSystem | Path.Path | Scope.Scope> =>
+  Effect.map(open(path, options), (opened) => opened.store)

@@ -207,6 +207,35 @@ describe.concurrent("orq serve", () => {
   )
 
   it.scopedLive(
+    "a port in use fails with exit 1 and leaves no new state file behind; an existing one is kept",
+    () =>
+      Effect.gen(function*() {
+        const fs = yield* FileSystem.FileSystem
+        const path = yield* Path.Path
+        const first = yield* tempState
+        const { child, url } = yield* serve(["--state", first.state])
+        const port = new URL(url).port
+
+        const { dir, state } = yield* tempState
+        const refused = yield* orq(["serve", "--port", port, "--state", state], {})
+        assert.strictEqual(refused.code, 1)
+        assert.include(refused.stderr, "EADDRINUSE")
+        deepStrictEqual(yield* fs.readDirectory(dir), [])
+
+        const existing = path.join(dir, "existing.json")
+        yield* fs.writeFileString(existing, "{\"version\":1,\"identities\":[]}")
+        const again = yield* orq(["serve", "--port", port, "--state", existing], {})
+        assert.strictEqual(again.code, 1)
+        deepStrictEqual(yield* fs.readDirectory(dir), ["existing.json"])
+        assert.strictEqual(yield* fs.readFileString(existing), "{\"version\":1,\"identities\":[]}")
+
+        yield* child.kill("SIGTERM")
+        assert.strictEqual(yield* child.exitCode, 0)
+      }).pipe(Effect.provide(NodeContext.layer)),
+    TIMEOUT
+  )
+
+  it.scopedLive(
     "--rate-limit answers 429 with Retry-After and X-RateLimit-* once the bucket is empty",
     () =>
       Effect.gen(function*() {

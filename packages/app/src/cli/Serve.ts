@@ -7,6 +7,7 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { Config, Console, Effect, Option, Redacted, Ref } from "effect"
 import * as FakeOrq from "../FakeOrq.js"
 import * as FakeOrqRateLimit from "../FakeOrqRateLimit.js"
@@ -65,11 +66,12 @@ export const command = Command.make("serve", {
       return yield* new UsageError({ message: "--api-key (or ORQ_SERVE_API_KEY): must not be empty" })
     }
     const signalExitCode = yield* SignalExitCode
+    const fs = yield* FileSystem.FileSystem
     yield* Effect.scoped(Effect.gen(function*() {
       // added first, so it runs last: after the listener closed and the state file was released
       const listening = yield* Ref.make(false)
       yield* Effect.addFinalizer(() => Effect.whenEffect(Console.error("orq serve: stopped"), Ref.get(listening)))
-      const store = yield* LocalState.store(flags.state)
+      const { created, store } = yield* LocalState.open(flags.state)
       const server = {
         store,
         apiKey: Option.getOrUndefined(flags.apiKey),
@@ -84,7 +86,10 @@ export const command = Command.make("serve", {
             FakeOrqRateLimit.start({ ...server, rateLimit: { rate } }),
             (started) => started.url
           )
-      })
+      }).pipe(
+        // nothing was served: a state file this run created (and seeded) is not left behind
+        Effect.tapError(() => created ? Effect.ignore(fs.remove(flags.state)) : Effect.void)
+      )
       yield* Ref.set(signalExitCode, OK)
       yield* Ref.set(listening, true)
       yield* Console.log(`orq serve: listening on ${url}`)
