@@ -24,9 +24,23 @@ export type Target =
   | { readonly _tag: "Live" }
   | { readonly _tag: "Embedded"; readonly statePath: string }
 
-/** The state file of the embedded target: `ORQ_LOCAL_STATE`, else {@link LocalState.DEFAULT_PATH}. */
-export const statePath: Config.Config<string> = Config.nonEmptyString("ORQ_LOCAL_STATE").pipe(
-  Config.withDefault(LocalState.DEFAULT_PATH)
+/**
+ * The state file of the embedded target: `ORQ_LOCAL_STATE`, else {@link LocalState.DEFAULT_PATH}. An empty or
+ * blank `ORQ_LOCAL_STATE` is a configuration error naming it, not a silent fall back to the default file.
+ */
+export const statePath: Config.Config<string> = Config.option(Config.string("ORQ_LOCAL_STATE")).pipe(
+  Config.mapOrFail((path) =>
+    Option.match(path, {
+      onNone: () => Either.right(LocalState.DEFAULT_PATH),
+      onSome: (path) =>
+        path.trim() === ""
+          ? Either.left(ConfigError.InvalidData(
+            ["ORQ_LOCAL_STATE"],
+            `ORQ_LOCAL_STATE is empty: set it to a file, or unset it to use ${LocalState.DEFAULT_PATH}`
+          ))
+          : Either.right(path)
+    })
+  )
 )
 
 /**

@@ -39,6 +39,7 @@ import * as Cli from "../src/Cli.js"
 import * as ExitCode from "../src/cli/ExitCode.js"
 import * as Output from "../src/cli/Output.js"
 import * as LocalState from "../src/LocalState.js"
+import * as Target from "../src/Target.js"
 
 interface Captured {
   readonly out: Array<string>
@@ -335,6 +336,25 @@ describe("exit codes", () => {
     )
     assert.strictEqual(corrupt.code, ExitCode.USAGE)
   })
+
+  it.effect("an empty ORQ_LOCAL_STATE is a configuration error naming it (exit 2), not the default file", () =>
+    Effect.gen(function*() {
+      const withEnv = (env: ReadonlyArray<readonly [string, string]>) =>
+        Effect.withConfigProvider(Target.statePath, ConfigProvider.fromMap(new Map(env)))
+      assert.strictEqual(yield* withEnv([]), LocalState.DEFAULT_PATH)
+      assert.strictEqual(yield* withEnv([["ORQ_LOCAL_STATE", "/tmp/s.json"]]), "/tmp/s.json")
+      for (const empty of ["", "  "]) {
+        const error = yield* Effect.flip(withEnv([["ORQ_LOCAL_STATE", empty]]))
+        const verdict = ExitCode.verdict(error)
+        assert.strictEqual(verdict.code, ExitCode.USAGE)
+        assert.include(Option.getOrThrow(verdict.message), "ORQ_LOCAL_STATE is empty")
+      }
+      // the embedded target is not chosen with it
+      const error = yield* Effect.flip(
+        Effect.withConfigProvider(Target.target, ConfigProvider.fromMap(new Map([["ORQ_LOCAL_STATE", ""]])))
+      )
+      assert.include(Option.getOrThrow(ExitCode.verdict(error).message), "ORQ_LOCAL_STATE")
+    }))
 
   it("the process exit code: the reported code, 130 when interrupted, 0 once serve turned signals into a stop", () => {
     const codeOf = (exit: Exit.Exit<unknown, unknown>, onSignal: number) => {
