@@ -13,7 +13,8 @@ import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Path from "@effect/platform/Path"
 import { IdentityClient, make } from "@orq-effect/client"
-import { Config, ConfigError, Console, Effect, Either, Layer, Option, Random, Redacted } from "effect"
+import { Config, ConfigError, Console, Effect, Either, Layer, Option, Redacted } from "effect"
+import { randomBytes } from "node:crypto"
 import * as FakeOrq from "./FakeOrq.js"
 import * as IdentitiesLive from "./IdentitiesLive.js"
 import * as LocalState from "./LocalState.js"
@@ -65,10 +66,12 @@ export const target: Config.Config<Target> = Config.all({
   })
 )
 
-/** A key nobody else knows, so that only this process can use its embedded server. */
-const sessionKey = Effect.map(
-  Effect.all(Array.from({ length: 4 }, () => Random.nextIntBetween(0, 2 ** 31))),
-  (parts) => Redacted.make(`local_${parts.map((part) => part.toString(36)).join("")}`)
+/**
+ * A key nobody else knows, so that only this process can use its embedded server: 24 bytes of
+ * `crypto.randomBytes` (not Effect's `Random`, which is not cryptographic and can be seeded).
+ */
+export const sessionKey: Effect.Effect<Redacted.Redacted<string>> = Effect.sync(() =>
+  Redacted.make(`local_${randomBytes(24).toString("base64url")}`)
 )
 
 /**

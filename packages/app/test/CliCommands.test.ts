@@ -31,6 +31,8 @@ import {
   FiberId,
   Layer,
   Option,
+  Random,
+  Redacted,
   Ref,
   Stream
 } from "effect"
@@ -354,6 +356,20 @@ describe("exit codes", () => {
         Effect.withConfigProvider(Target.target, ConfigProvider.fromMap(new Map([["ORQ_LOCAL_STATE", ""]])))
       )
       assert.include(Option.getOrThrow(ExitCode.verdict(error).message), "ORQ_LOCAL_STATE")
+    }))
+
+  it.effect("the embedded server's session key: 24 random bytes from node:crypto, whatever Effect's Random", () =>
+    Effect.gen(function*() {
+      // a seeded Random repeats itself; the key must not
+      const seeded = Random.make("same seed")
+      const [first, second] = yield* Effect.all([
+        Effect.withRandom(Target.sessionKey, seeded),
+        Effect.withRandom(Target.sessionKey, Random.make("same seed"))
+      ])
+      assert.isTrue(Redacted.isRedacted(first))
+      assert.match(Redacted.value(first), /^local_[A-Za-z0-9_-]{32}$/)
+      assert.notStrictEqual(Redacted.value(first), Redacted.value(second))
+      assert.notInclude(String(first), Redacted.value(first))
     }))
 
   it("the process exit code: the reported code, 130 when interrupted, 0 once serve turned signals into a stop", () => {
