@@ -30,8 +30,9 @@ export const make = <E, R>(client: Layer.Layer<IdentityClient, E, R>) =>
     Command.withDescription(Flags.help(
       "The orq.ai Identities API from the command line. With ORQ_API_KEY (and optionally ORQ_BASE_URL) set, " +
         "commands go to that server; otherwise to an embedded local orq whose state lives in ORQ_LOCAL_STATE " +
-        "(default .orq-local.json). Exit codes: 0 ok, 1 API or transport error, 2 usage or input error, " +
-        "141 output closed by its reader.",
+        "(default .orq-local.json). Exit codes: 0 ok; 1 API or transport error, state file unreadable, unwritable " +
+        "or locked by another orq; 2 usage, input or configuration error, or a corrupt state file; 130 interrupted " +
+        "(Ctrl-C); 141 output closed by its reader.",
       "orq identities update user_12345 --display-name \"Jane Smith-Wilson\" --tag premium",
       "orq identities list --all --json",
       "orq serve --port 4010"

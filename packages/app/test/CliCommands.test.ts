@@ -37,6 +37,7 @@ import {
   Stream
 } from "effect"
 import { EventEmitter } from "node:events"
+import { readFileSync } from "node:fs"
 import * as Cli from "../src/Cli.js"
 import * as ExitCode from "../src/cli/ExitCode.js"
 import * as Output from "../src/cli/Output.js"
@@ -427,6 +428,23 @@ describe("exit codes", () => {
       assert.strictEqual(full.code, ExitCode.FAILURE)
       deepStrictEqual(full.message, Option.some("orq: could not write to stdout: ENOSPC"))
     }))
+
+  it.effect("the README and --help document every exit code, delete --json's shape and update --tag replacing", () =>
+    Effect.gen(function*() {
+      const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8")
+      for (const code of [ExitCode.OK, ExitCode.FAILURE, ExitCode.USAGE, ExitCode.INTERRUPTED, ExitCode.PIPE_CLOSED]) {
+        assert.include(readme, `| \`${code}\` |`, `exit code ${code}`)
+      }
+      assert.include(readme, "`{\"id\": \"<the id given>\", \"deleted\": true}`")
+      assert.include(readme, "`--tag` on `update` replaces the whole list")
+      const { client } = yield* untouchable
+      const root = yield* runWith(client, ["--help"], { colour: false })
+      for (const code of ["0 ok", "1 API", "2 usage", "130 interrupted", "141 output"]) assert.include(root.out, code)
+      const remove = yield* runWith(client, ["identities", "delete", "--help"], { colour: false })
+      assert.include(remove.out, "Print {\"id\": <id>, \"deleted\": true}")
+      const update = yield* runWith(client, ["identities", "update", "--help"], { colour: false })
+      assert.include(update.out, "Replace all tags with these")
+    }).pipe(Effect.provide(NodeContext.layer)))
 
   it("a message from the server cannot drive the terminal", () => {
     const verdict = ExitCode.verdict(new ServerError({ status: 500, message: "boom\u001b[2J\r" }))

@@ -257,7 +257,14 @@ export const make = <E, R>(client: Layer.Layer<IdentityClient, E, R>) => {
       ))
     )
 
-  const delete_ = Command.make("delete", { id: idArg, json: Flags.json }, ({ id, json }) =>
+  const delete_ = Command.make("delete", {
+    id: idArg,
+    json: Options.boolean("json").pipe(
+      Options.withDescription(
+        "Print {\"id\": <id>, \"deleted\": true} (the CLI's own JSON: the API answers 204 with no body)."
+      )
+    )
+  }, ({ id, json }) =>
     checkId(id).pipe(
       Effect.zipRight(withClient((service) => service.delete(id))),
       Effect.zipRight(Console.log(json ? Render.json({ id, deleted: true }) : `Deleted identity ${Render.safe(id)}.`))
