@@ -140,10 +140,11 @@ export const checkId = (id: string, field = "id"): Effect.Effect<string, Invalid
 
 /**
  * Checks input against `schema`, synchronously (the input schemas have no effectful transformations), reporting
- * every offending field, not only the first; the result is the wire encoding.
+ * every offending field, not only the first; the result is the wire encoding. A key the schema does not know (a
+ * typo, a snake_case wire name) is refused, not silently dropped: dropped, it would turn a patch into `{}`.
  */
 const checkWith = <A, I>(schema: Schema.Schema<A, I>) => {
-  const encode = Schema.encodeEither(schema, { errors: "all" })
+  const encode = Schema.encodeEither(schema, { errors: "all", onExcessProperty: "error" })
   // checked when the effect runs, not when it is built: the input may change in between, or be checked again
   return (input: A): Effect.Effect<I, InvalidRequest> =>
     Effect.suspend(() => {

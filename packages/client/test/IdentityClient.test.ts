@@ -5,7 +5,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import { deepStrictEqual } from "@effect/vitest/utils"
-import { ListIdentities } from "@orq-effect/domain/Identity"
+import { type CreateIdentity, ListIdentities, type UpdateIdentity } from "@orq-effect/domain/Identity"
 import type { IdentityError } from "@orq-effect/domain/IdentityError"
 import {
   Cause,
@@ -756,6 +756,9 @@ describe("failed answers map to typed errors", () => {
 // ---------------------------------------------------------------------------------------------------------------------
 
 /** `input` with a getter `key` that throws when read. */
+/** `A` with keys it does not know, as a value built outside the compiler's sight has them. */
+type Loose<A> = A & { readonly [key: PropertyKey]: unknown }
+
 const throwing = <A extends object>(input: A, key: string): A =>
   Object.defineProperty({ ...input }, key, {
     enumerable: true,
@@ -864,6 +867,41 @@ describe("refused input sends nothing", () => {
       const listError = yield* Effect.flip(checkList({ limit: 0, search: "ok", tags: ["a,b"] }))
       assert.include(listError.message, "limit: ")
       assert.include(listError.message, "tags.0: ")
+    }))
+
+  it.effect("an unknown key (a typo, a wire name) is refused and named, not dropped from what is sent", () =>
+    Effect.gen(function*() {
+      const { client, sent } = yield* setup(ok)
+      // an object built elsewhere (JavaScript, parsed JSON, a wider type): the compiler does not see the extra key
+      const typo: Loose<UpdateIdentity> = { displayNmae: "Jane" }
+      const wireName: Loose<UpdateIdentity> = { display_name: "Jane" }
+      const create: Loose<CreateIdentity> = { externalId: "u1", display_name: "x" }
+      const list: Loose<ListIdentities> = { limit: 5, starting_after: "id_1" }
+      const refused: ReadonlyArray<readonly [Effect.Effect<unknown, IdentityError>, string]> = [
+        [client.update("user_1", typo), "displayNmae"],
+        [client.update("user_1", wireName), "display_name"],
+        [client.create(create), "display_name"],
+        [client.list(list), "starting_after"],
+        [Stream.runDrain(client.stream(list)), "starting_after"]
+      ]
+      for (const [call, key] of refused) {
+        const error = tagged(yield* failure(call), "InvalidRequest")
+        assert.strictEqual(error.field, key, error.message)
+        assert.isTrue(error.message.startsWith(`${key}: is not a known field`), error.message)
+        assert.isUndefined(error.status)
+      }
+      deepStrictEqual(yield* sent, [])
+    }))
+
+  it.effect("every unknown key is named with the other offending fields, a symbol key too", () =>
+    Effect.gen(function*() {
+      const patch: Loose<UpdateIdentity> = { email: "nope", colour: "red", [Symbol.for("tag")]: 1 }
+      const error = yield* Effect.flip(checkUpdate(patch))
+      assert.include(error.message, "colour: is not a known field")
+      assert.include(error.message, "Symbol(tag): is not a known field")
+      assert.include(error.message, "email: must be a valid email address")
+      // the value is not quoted
+      assert.notInclude(error.message, "red")
     }))
 
   it.effect("checkId passes a usable id through", () =>

@@ -3,7 +3,8 @@
  *
  * Responses are read tolerantly (nullable or absent fields, unknown extra fields, flat or `{ identity }`
  * wrapped) so that a successful call never fails on shape drift between API generations. Inputs are
- * checked strictly (formats, lengths, types) so that bad input is refused before any request is sent.
+ * checked strictly (formats, lengths, types; the client's checks encode with `onExcessProperty: "error"`, so an
+ * unknown key is refused too) so that bad input is refused before any request is sent.
  *
  * @since 0.1.0
  */

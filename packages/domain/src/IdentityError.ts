@@ -45,7 +45,8 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
 
 /**
  * The {@link InvalidRequest} for input refused before any request: one line per offending field, e.g.
- * `email: must be a valid email address`; a failure of the input as a whole is named `root`. Where a field fails
+ * `email: must be a valid email address`, or per unknown key, e.g. `display_name: is not a known field, expected:
+ * "externalId" | "displayName" | …`; a failure of the input as a whole is named `root`. Where a field fails
  * several alternatives (a value or `null`), the reason of the value is kept.
  */
 export const refusedInput = (error: ParseResult.ParseError, root = "input"): InvalidRequest => {
@@ -60,9 +61,13 @@ export const refusedInput = (error: ParseResult.ParseError, root = "input"): Inv
   const relevant = issues.filter((issue) => !issue.message.startsWith("Expected null"))
   const lines = new Map<string, string>()
   for (const issue of relevant.length > 0 ? relevant : issues) {
-    const field = issue.path.length === 0 ? root : issue.path.join(".")
+    // String: an unknown key may be a symbol, which `join` would throw on
+    const field = issue.path.length === 0 ? root : issue.path.map(String).join(".")
     // the parser's "actual …" quotes the value: the input may be personal data, and errors get logged
-    if (!lines.has(field)) lines.set(field, `${field}: ${issue.message.replace(/, actual [\s\S]*$/, "")}`)
+    const reason = issue._tag === "Unexpected"
+      ? issue.message.replace(/^is unexpected/, "is not a known field")
+      : issue.message.replace(/, actual [\s\S]*$/, "")
+    if (!lines.has(field)) lines.set(field, `${field}: ${reason}`)
   }
   const first = [...lines.keys()][0] ?? root
   return new InvalidRequest({ field: first.split(".")[0], message: [...lines.values()].join("; ") })

@@ -7,7 +7,13 @@
  */
 import { assert, layer } from "@effect/vitest"
 import { deepStrictEqual } from "@effect/vitest/utils"
-import { Identity, type IdentityPage } from "@orq-effect/domain/Identity"
+import {
+  type CreateIdentity,
+  Identity,
+  type IdentityPage,
+  type ListIdentities,
+  type UpdateIdentity
+} from "@orq-effect/domain/Identity"
 import type { IdentityError } from "@orq-effect/domain/IdentityError"
 import { Chunk, Clock, DateTime, Effect, Either, type Layer, Option, Schema, Stream, TestClock } from "effect"
 import { IdentityClient } from "../../src/IdentityClient.js"
@@ -412,6 +418,36 @@ export const identityBehaviour = <E>(
         // nothing changed
         deepStrictEqual(core(yield* client.retrieve(original.id)), core(original))
         assert.strictEqual((yield* failure(client.retrieve("behaviour-refused-new")))._tag, "NotFound")
+      }))
+
+    it.effect("an unknown key is refused with InvalidRequest naming it, and changes nothing", () =>
+      Effect.gen(function*() {
+        const client = yield* IdentityClient
+        const original = yield* client.create({ externalId: "behaviour-unknown-key", displayName: "Kept" })
+        // values built outside the compiler's sight (JavaScript, parsed JSON) can carry any key
+        const typo: UpdateIdentity & { readonly [key: string]: unknown } = { displayNmae: "Jane" }
+        const wireName: UpdateIdentity & { readonly [key: string]: unknown } = { display_name: "Jane" }
+        const create: CreateIdentity & { readonly [key: string]: unknown } = {
+          externalId: "behaviour-unknown-key-new",
+          display_name: "x"
+        }
+        const list: ListIdentities & { readonly [key: string]: unknown } = { limit: 5, filter: "x" }
+        const refusals = [
+          { key: "displayNmae", error: yield* failure(client.update(original.id, typo)) },
+          { key: "display_name", error: yield* failure(client.update(original.id, wireName)) },
+          { key: "display_name", error: yield* failure(client.create(create)) },
+          { key: "filter", error: yield* failure(client.list(list)) }
+        ]
+        for (const { error, key } of refusals) {
+          assert.strictEqual(error._tag, "InvalidRequest", error.message)
+          if (error._tag === "InvalidRequest") {
+            assert.strictEqual(error.field, key, error.message)
+            assert.include(error.message, `${key}: is not a known field`)
+            assert.isUndefined(error.status)
+          }
+        }
+        deepStrictEqual(core(yield* client.retrieve(original.id)), core(original))
+        assert.strictEqual((yield* failure(client.retrieve("behaviour-unknown-key-new")))._tag, "NotFound")
       }))
 
     it.effect("timestamps come from the Clock: created on create, updated moves on update", () =>
