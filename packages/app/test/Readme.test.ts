@@ -16,7 +16,7 @@ const KEY = "readme-example-key"
 /** The README's backend program, returning what it logged about. */
 const program = Effect.gen(function*() {
   const identities = yield* IdentityClient
-  // absent = keep, null = clear, a value = set; tags and metadata replace
+  // absent (or undefined) = keep, null = clear, a value = set; tags and metadata replace
   const jane = yield* identities.update("user_12345", { displayName: "Jane Smith-Wilson", email: null })
   return `updated ${jane.id}`
 }).pipe(

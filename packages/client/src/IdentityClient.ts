@@ -62,7 +62,7 @@ export type StreamIdentities = Omit<ListIdentities, "startingAfter" | "endingBef
 export interface Service {
   /** `GET /v2/identities/{id}`: one identity. */
   readonly retrieve: (id: string, options?: RetrieveOptions) => Effect.Effect<Identity, IdentityError>
-  /** `PATCH /v2/identities/{id}`: absent fields are kept, `null` clears, a value sets; returns the result. */
+  /** `PATCH /v2/identities/{id}`: absent or `undefined` keeps a field, `null` clears it, a value sets it. */
   readonly update: (id: string, patch: UpdateIdentity) => Effect.Effect<Identity, IdentityError>
   /** `POST /v2/identities`: a new identity; `Conflict` when the `externalId` is taken. */
   readonly create: (input: CreateIdentity) => Effect.Effect<Identity, IdentityError>

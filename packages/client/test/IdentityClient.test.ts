@@ -173,6 +173,29 @@ describe("the wire", () => {
       assert.strictEqual(second.body, "{}")
     }))
 
+  it.effect("an undefined field means absent: no key for it on the wire, null still clears", () =>
+    Effect.gen(function*() {
+      const { client, sent } = yield* setup((request) =>
+        request.method === "GET" ? json(200, { object: "list", data: [], has_more: false })(request) : ok(request)
+      )
+      // what code without exactOptionalPropertyTypes writes: `{ email: form.email }`
+      yield* client.update("id_1", { displayName: "Jane", email: undefined, avatarUrl: null, tags: undefined })
+      yield* client.update("id_1", { metadata: undefined })
+      yield* client.create({ externalId: "u1", displayName: undefined, email: undefined, tags: undefined })
+      yield* client.list({ limit: undefined, startingAfter: "id_1", search: undefined, includeMetrics: undefined })
+      yield* Stream.runDrain(client.stream({ limit: undefined, tags: undefined }))
+      const [patch, empty, create, list, stream] = yield* sent
+      assert.strictEqual(patch.body, `{"display_name":"Jane","avatar_url":null}`)
+      assert.strictEqual(empty.body, "{}")
+      assert.strictEqual(create.body, `{"external_id":"u1"}`)
+      deepStrictEqual([...list.url.searchParams], [["starting_after", "id_1"]])
+      assert.strictEqual(stream.url.search, "")
+      // the checked wire form carries no such key either
+      deepStrictEqual(Object.keys(yield* checkUpdate({ email: undefined, tags: undefined })), [])
+      deepStrictEqual(Object.keys(yield* checkList({ limit: undefined })), [])
+      deepStrictEqual(Object.keys(yield* checkCreate({ externalId: "x", tags: undefined })), ["external_id"])
+    }))
+
   it.effect("create: POST /v2/identities with the snake_case body", () =>
     Effect.gen(function*() {
       const { client, sent } = yield* setup(json(201, seed("id_1", "user_1")))

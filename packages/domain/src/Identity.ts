@@ -9,6 +9,8 @@
  * @since 0.1.0
  */
 import type { FastCheck } from "effect"
+import { identity } from "effect/Function"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -234,41 +236,56 @@ export const IdentityResponse: Schema.Schema<
 // inputs
 // ---------------------------------------------------------------------------------------------------------------------
 
-/** A PATCH field: absent keeps the value, `null` clears it, a value sets it. */
-const patchField = <A, I, R>(schema: Schema.Schema<A, I, R>) =>
-  Schema.optionalWith(Schema.NullOr(schema), { exact: true })
+// `undefined` and `null` as the alternatives of a field: their messages do not quote the value (formatting one
+// nested deeper than the stack, as an input may be, would overflow it)
+const Absent = Schema.Undefined.annotations({ message: () => "Expected undefined" })
+const Cleared = Schema.Null.annotations({ message: () => "Expected null" })
 
-/** The body of `POST /v2/identities`. `externalId` is required; everything else is optional. */
+/**
+ * An optional input field, typed `?: A | undefined`: absent and `undefined` both mean "not given" (code compiled
+ * without `exactOptionalPropertyTypes` writes `{ email: form.email }` for a value it may not have), and such a key
+ * is left out of the wire form, not sent. A value is checked against `schema`. The wire form has no `undefined`.
+ */
+const optionalInput = <A, I, R>(schema: Schema.Schema<A, I, R>) =>
+  Schema.optionalToOptional(schema, Schema.Union(Absent, Schema.typeSchema(schema)), {
+    decode: identity,
+    encode: Option.filter((value): value is A => value !== undefined)
+  })
+
+/** A PATCH field: absent or `undefined` keeps the value, `null` clears it, a value sets it. */
+const patchField = <A, I, R>(schema: Schema.Schema<A, I, R>) => optionalInput(Schema.Union(Cleared, schema))
+
+/**
+ * The body of `POST /v2/identities`. `externalId` is required; everything else is optional (absent or
+ * `undefined`: not sent).
+ */
 export const CreateIdentity = Schema.Struct({
   externalId: Schema.propertySignature(ExternalId).pipe(Schema.fromKey("external_id")),
   displayName: patchField(DisplayName).pipe(Schema.fromKey("display_name")),
   email: patchField(Email),
   avatarUrl: patchField(Url).pipe(Schema.fromKey("avatar_url")),
-  tags: Schema.optionalWith(Schema.Array(Tag), { exact: true }),
-  metadata: Schema.optionalWith(Metadata, { exact: true })
+  tags: optionalInput(Schema.Array(Tag)),
+  metadata: optionalInput(Metadata)
 }).annotations({ identifier: "CreateIdentity" })
 
 /** The input of {@link CreateIdentity}. */
 export type CreateIdentity = typeof CreateIdentity.Type
 
 /**
- * A PATCH field the contract never lets be `null` (a list, an object): `null` still means "clear", and is sent
- * as the empty value, which replaces the stored one. A `null` on the wire is refused when read.
+ * A PATCH field the contract never lets be `null` (a list, an object): absent or `undefined` keeps (not sent),
+ * `null` still means "clear", and is sent as the empty value, which replaces the stored one. A `null` on the wire
+ * is refused when read.
  */
 const clearedAsEmpty = <A>(schema: Schema.Schema<A>, empty: () => A) =>
-  Schema.optionalWith(
-    Schema.transform(schema, Schema.NullOr(Schema.typeSchema(schema)), {
-      strict: true,
-      decode: (value) => value,
-      encode: (value) => value ?? empty()
-    }),
-    { exact: true }
-  )
+  Schema.optionalToOptional(schema, Schema.Union(Absent, Cleared, Schema.typeSchema(schema)), {
+    decode: identity,
+    encode: Option.flatMap((value) => value === undefined ? Option.none() : Option.some(value ?? empty()))
+  })
 
 /**
- * The body of `PATCH /v2/identities/{id}`. Every field has three states: absent keeps the stored value, `null`
- * clears it, a value sets it. `tags` and `metadata` replace the stored value as a whole; as the contract has no
- * `null` for them, clearing them sends `[]` / `{}`.
+ * The body of `PATCH /v2/identities/{id}`. Every field has three states: absent (or `undefined`) keeps the stored
+ * value and is not sent, `null` clears it, a value sets it. `tags` and `metadata` replace the stored value as a
+ * whole; as the contract has no `null` for them, clearing them sends `[]` / `{}`.
  */
 export const UpdateIdentity = Schema.Struct({
   displayName: patchField(DisplayName).pipe(Schema.fromKey("display_name")),
@@ -293,14 +310,17 @@ export const TagFilter = Tag.pipe(
   Schema.filter((s) => !s.includes(",") || "must not contain ','")
 )
 
-/** The query of `GET /v2/identities`. `startingAfter` / `endingBefore` are `_id` cursors. */
+/**
+ * The query of `GET /v2/identities`. `startingAfter` / `endingBefore` are `_id` cursors. Every parameter is optional
+ * (absent or `undefined`: not sent).
+ */
 export const ListIdentities = Schema.Struct({
-  limit: Schema.optionalWith(PageLimit, { exact: true }),
-  startingAfter: Schema.optionalWith(IdentityId, { exact: true }).pipe(Schema.fromKey("starting_after")),
-  endingBefore: Schema.optionalWith(IdentityId, { exact: true }).pipe(Schema.fromKey("ending_before")),
-  search: Schema.optionalWith(SearchTerm, { exact: true }),
-  tags: Schema.optionalWith(Schema.Array(TagFilter), { exact: true }),
-  includeMetrics: Schema.optionalWith(Schema.Boolean, { exact: true }).pipe(Schema.fromKey("include_metrics"))
+  limit: optionalInput(PageLimit),
+  startingAfter: optionalInput(IdentityId).pipe(Schema.fromKey("starting_after")),
+  endingBefore: optionalInput(IdentityId).pipe(Schema.fromKey("ending_before")),
+  search: optionalInput(SearchTerm),
+  tags: optionalInput(Schema.Array(TagFilter)),
+  includeMetrics: optionalInput(Schema.Boolean).pipe(Schema.fromKey("include_metrics"))
 }).annotations({ identifier: "ListIdentities" })
 
 /** The input of {@link ListIdentities}. */

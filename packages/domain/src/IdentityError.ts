@@ -47,7 +47,7 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
  * The {@link InvalidRequest} for input refused before any request: one line per offending field, e.g.
  * `email: must be a valid email address`, or per unknown key, e.g. `display_name: is not a known field, expected:
  * "externalId" | "displayName" | …`; a failure of the input as a whole is named `root`. Where a field fails
- * several alternatives (a value or `null`), the reason of the value is kept.
+ * several alternatives (a value, `null` or `undefined`), the reason of the value is kept.
  */
 export const refusedInput = (error: ParseResult.ParseError, root = "input"): InvalidRequest => {
   let issues: Array<ParseResult.ArrayFormatterIssue>
@@ -57,8 +57,9 @@ export const refusedInput = (error: ParseResult.ParseError, root = "input"): Inv
     // the messages quote the input, and reading an input whose getters throw throws again
     return new InvalidRequest({ field: root, message: `${root}: refused, and reading it to say why threw` })
   }
-  // a nullable field that fails reports "Expected null" too: keep the reason of the value
-  const relevant = issues.filter((issue) => !issue.message.startsWith("Expected null"))
+  // a nullable (or optional) field that fails reports "Expected null" ("Expected undefined") too: keep the reason
+  // of the value
+  const relevant = issues.filter((issue) => !/^Expected (null|undefined)\b/.test(issue.message))
   const lines = new Map<string, string>()
   for (const issue of relevant.length > 0 ? relevant : issues) {
     // String: an unknown key may be a symbol, which `join` would throw on

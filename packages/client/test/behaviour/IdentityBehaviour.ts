@@ -193,6 +193,52 @@ export const identityBehaviour = <E>(
         deepStrictEqual(core(yield* client.retrieve("behaviour-update")), core(second))
       }))
 
+    it.effect("an undefined field means absent: create leaves it empty, update keeps it, list ignores it", () =>
+      Effect.gen(function*() {
+        const client = yield* IdentityClient
+        const tags = ["behaviour-undefined"]
+        // what code without exactOptionalPropertyTypes writes: `{ email: form.email }`
+        const created = yield* client.create({
+          externalId: "behaviour-undefined",
+          displayName: "Kept",
+          email: undefined,
+          avatarUrl: "https://example.com/kept.png",
+          tags,
+          metadata: undefined
+        })
+        assert.isTrue(Option.isNone(created.email))
+        deepStrictEqual(created.metadata, {})
+
+        const updated = yield* client.update(created.id, {
+          displayName: undefined,
+          email: "set@example.com",
+          avatarUrl: undefined,
+          tags: undefined,
+          metadata: undefined
+        })
+        deepStrictEqual(updated.displayName, Option.some("Kept"))
+        deepStrictEqual(updated.email, Option.some("set@example.com"))
+        deepStrictEqual(updated.avatarUrl, Option.some("https://example.com/kept.png"))
+        deepStrictEqual(updated.tags, tags)
+        // null still clears, next to an undefined that keeps
+        const cleared = yield* client.update(created.id, { displayName: null, email: undefined })
+        assert.isTrue(Option.isNone(cleared.displayName))
+        deepStrictEqual(cleared.email, Option.some("set@example.com"))
+        deepStrictEqual(core(yield* client.retrieve(created.id)), core(cleared))
+
+        const page = yield* client.list({
+          tags,
+          limit: undefined,
+          startingAfter: undefined,
+          endingBefore: undefined,
+          search: undefined,
+          includeMetrics: undefined
+        })
+        deepStrictEqual(ids(page.data), [created.id])
+        const streamed = yield* Stream.runCollect(client.stream({ tags, limit: undefined, search: undefined }))
+        deepStrictEqual(ids(Chunk.toReadonlyArray(streamed)), [created.id])
+      }))
+
     it.effect("retrieve, update and delete of an unknown id fail with NotFound naming the id", () =>
       Effect.gen(function*() {
         const client = yield* IdentityClient
