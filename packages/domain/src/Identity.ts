@@ -59,7 +59,16 @@ export const ExternalId = IdentityId.pipe(
   Schema.annotations({ identifier: "ExternalId" })
 )
 
-const EMAIL = /^[^\s@"(),:;<>[\\\]]+@[^\s@"(),:;<>[\\\]]+\.[^\s@"(),:;<>[\\\].]+$/
+/** A character of an email's dot-separated part: no white space, control character, dot or special. */
+const EMAIL_ATOM = String.raw`[^\s\p{Cc}@"(),:;<>[\\\].]`
+/** The same, but not a `-`: the first and last character of a domain label. */
+const EMAIL_EDGE = String.raw`[^\s\p{Cc}@"(),:;<>[\\\].-]`
+const EMAIL_LABEL = `${EMAIL_EDGE}(?:${EMAIL_ATOM}*${EMAIL_EDGE})?`
+/**
+ * A local part of dot-separated atoms (no leading, trailing or double dot), `@`, then at least two domain labels,
+ * none empty or starting or ending with `-`.
+ */
+const EMAIL = new RegExp(`^${EMAIL_ATOM}+(?:\\.${EMAIL_ATOM}+)*@${EMAIL_LABEL}(?:\\.${EMAIL_LABEL})+$`, "u")
 
 /** An email address (the `format: email` of the API). */
 export const Email = Schema.String.pipe(
@@ -67,9 +76,21 @@ export const Email = Schema.String.pipe(
   Schema.annotations({ identifier: "Email" })
 )
 
+/**
+ * Why `s` is not a URI the contract's `format: uri` takes, or `true`. `URL.canParse` alone is too lenient: it trims
+ * surrounding white space and control characters, drops tabs and newlines inside, reads `\` as `/` and encodes a
+ * space. The reasons do not quote the value.
+ */
+const uriProblem = (s: string): true | string => {
+  if (/[\s\p{Cc}]/u.test(s)) return "must be an absolute URL without white space or control characters"
+  if (s.includes("\\")) return "must be an absolute URL without backslashes"
+  if (/%(?![0-9A-Fa-f]{2})/.test(s)) return "must be an absolute URL with '%' only in percent-escapes (%XX)"
+  return URL.canParse(s) || "must be an absolute URL"
+}
+
 /** An absolute URL (the `format: uri` of the API). */
 export const Url = Schema.String.pipe(
-  Schema.filter((s) => URL.canParse(s) || "must be an absolute URL"),
+  Schema.filter(uriProblem),
   Schema.annotations({ identifier: "Url" })
 )
 

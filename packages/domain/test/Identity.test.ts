@@ -2,13 +2,15 @@ import { assert, describe, it } from "@effect/vitest"
 import { deepStrictEqual } from "@effect/vitest/utils"
 import {
   CreateIdentity,
+  Email,
   Identity,
   IdentityPage,
   IdentityResponse,
   ListIdentities,
   MAX_METADATA_DEPTH,
   toSeedWire,
-  UpdateIdentity
+  UpdateIdentity,
+  Url
 } from "@orq-effect/domain/Identity"
 import { refusedInput } from "@orq-effect/domain/IdentityError"
 import { DateTime, Effect, Either, FastCheck as fc, Option, Schema } from "effect"
@@ -290,6 +292,62 @@ describe("invalid input is refused, naming the field", () => {
 /** `input` without its `undefined` fields: what an input means, and what its wire form carries. */
 const given = (input: object): Record<string, unknown> =>
   Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined))
+
+describe("Url and Email take what the contract's format: uri / format: email take", () => {
+  const refusedUrls = [
+    " https://a.b/x ",
+    "https://a.b/x y",
+    "\thttps://a.b",
+    "https://a.b/\n",
+    "https://a.b/\u0000",
+    "https://a.b/\\x",
+    "https:\\\\a.b/x",
+    "https://a.b/100%.png",
+    "https://a.b/%zz",
+    "not a url",
+    "/relative.png"
+  ]
+  const acceptedUrls = [
+    "https://example.com/avatars/jane.png",
+    "https://example.com/a.png?size=64&fmt=webp#top",
+    "https://example.com/caf%C3%A9%20au%20lait.png?q=a%2Fb",
+    "http://127.0.0.1:8080/x"
+  ]
+  const refusedEmails = ["a..b@c.d", ".a@b.c", "a.@b.c", "a@-b.c", "a@b-.c", "a@b.c-", "a@b..c", "a@b", "a b@c.d"]
+  const acceptedEmails = [
+    "jane.smith+tag@example.co.uk",
+    "a@b.c",
+    "o'neil_x-y@my-domain.example.org",
+    "first.middle.last@sub-1.example.com",
+    "jörg@exämple.de"
+  ]
+
+  it.effect("a URL with white space, a control character, a backslash or a stray '%' is refused, unquoted", () =>
+    Effect.gen(function*() {
+      for (const avatarUrl of refusedUrls) {
+        const error = yield* refuse(UpdateIdentity, { avatarUrl })
+        assert.strictEqual(error.field, "avatarUrl", JSON.stringify(avatarUrl))
+        assert.isTrue(error.message.startsWith("avatarUrl: must be an absolute URL"), error.message)
+        assert.notInclude(error.message, "a.b")
+      }
+    }))
+
+  it("URLs with a query, a fragment, a port and percent-escapes pass", () => {
+    for (const url of acceptedUrls) assert.isTrue(Schema.is(Url)(url), url)
+  })
+
+  it.effect("an email with a leading, trailing or double dot, or a label at '-', is refused, unquoted", () =>
+    Effect.gen(function*() {
+      for (const email of refusedEmails) {
+        const error = yield* refuse(CreateIdentity, { externalId: "a", email })
+        assert.strictEqual(error.message, "email: must be a valid email address", email)
+      }
+    }))
+
+  it("ordinary addresses pass", () => {
+    for (const email of acceptedEmails) assert.isTrue(Schema.is(Email)(email), email)
+  })
+})
 
 describe("round trips (property-based)", () => {
   /** Decoding the encoding gives back the value. */
