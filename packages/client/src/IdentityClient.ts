@@ -52,8 +52,11 @@ export interface RetrieveOptions {
   readonly includeMetrics?: boolean | undefined
 }
 
-/** The filters of `stream`: those of `list` without the cursors (`stream` moves them itself). */
-export type StreamIdentities = Omit<ListIdentities, "startingAfter" | "endingBefore">
+/**
+ * The parameters of `stream`: the filters of `list`, and `startingAfter` to start (or resume) after an `_id`. No
+ * `endingBefore`: a stream walks forward, moving the cursor itself.
+ */
+export type StreamIdentities = Omit<ListIdentities, "endingBefore">
 
 /**
  * The Identities API. `id` is an identity's `_id` or its `external_id`. Every method fails only with an
@@ -70,7 +73,10 @@ export interface Service {
   readonly delete: (id: string) => Effect.Effect<void, IdentityError>
   /** `GET /v2/identities`: one page. */
   readonly list: (params?: ListIdentities) => Effect.Effect<IdentityPage, IdentityError>
-  /** Every identity matching `params`, following `starting_after` from page to page. */
+  /**
+   * Every identity matching `params` (after `params.startingAfter`, when given), following `starting_after` from
+   * page to page.
+   */
   readonly stream: (params?: StreamIdentities) => Stream.Stream<Identity, IdentityError>
 }
 
@@ -267,16 +273,36 @@ const causeMessage = (cause: unknown): string =>
     : String(cause)
 
 /**
- * Every identity `list` yields for `params`, page after page, each page starting after the last `_id`. A page
- * whose last `_id` was already followed (a server ignoring `starting_after`) ends the stream with
+ * Every identity `list` yields for `params`, page after page: the first page after `params.startingAfter` (when
+ * given, else from the start), each next one after the last `_id`. The parameters are checked before the first
+ * page; an `endingBefore` (which the type leaves out, but a wider value may carry) is refused, as a stream walks
+ * forward. A page whose last `_id` was already followed (a server ignoring `starting_after`) ends the stream with
  * `MalformedResponse` instead of looping forever.
  */
 export const paginate = (
   list: Service["list"],
   params: StreamIdentities
 ): Stream.Stream<Identity, IdentityError> =>
+  Stream.unwrap(Effect.map(checkList(params), (query) => {
+    if (query.ending_before !== undefined) {
+      return Stream.fail(
+        new InvalidRequest({
+          field: "endingBefore",
+          message: "endingBefore: a stream walks forward: start it with startingAfter instead"
+        })
+      )
+    }
+    const start = Option.fromNullable(query.starting_after)
+    return pages(list, params, start)
+  }))
+
+/** The pages of {@link paginate}, the cursor seeded with `start`. */
+const pages = (list: Service["list"], params: StreamIdentities, start: Option.Option<string>) =>
   Stream.paginateChunkEffect(
-    { cursor: Option.none<string>(), followed: HashSet.empty<string>() },
+    {
+      cursor: start,
+      followed: Option.match(start, { onNone: () => HashSet.empty<string>(), onSome: (id) => HashSet.make(id) })
+    },
     ({ cursor, followed }) =>
       list(Option.match(cursor, { onNone: () => params, onSome: (startingAfter) => ({ ...params, startingAfter }) }))
         .pipe(Effect.flatMap((page) => {

@@ -1040,6 +1040,39 @@ describe("stream", () => {
       ])
     }))
 
+  it.effect("started after an id, it resumes there: the first request carries it as starting_after", () =>
+    Effect.gen(function*() {
+      const { client, sent } = yield* setup(pages)
+      const ids = yield* client.stream({ limit: 2, startingAfter: "b" }).pipe(
+        Stream.map((identity) => identity.id),
+        Stream.runCollect
+      )
+      deepStrictEqual(Chunk.toReadonlyArray(ids), ["c", "d", "e"])
+      deepStrictEqual((yield* sent).map((request) => [...request.url.searchParams]), [
+        [["limit", "2"], ["starting_after", "b"]],
+        [["limit", "2"], ["starting_after", "d"]]
+      ])
+    }))
+
+  it.effect("the id a stream resumes after is a followed cursor: a page after it ending at it is malformed", () =>
+    Effect.gen(function*() {
+      const { client, sent } = yield* setup(json(200, { object: "list", data: [seed("a"), seed("b")], has_more: true }))
+      const error = tagged(yield* failure(Stream.runDrain(client.stream({ startingAfter: "b" }))), "MalformedResponse")
+      assert.include(error.message, "the page after b ends at b again")
+      assert.strictEqual((yield* sent).length, 1)
+    }))
+
+  it.effect("an endingBefore (on a wider value) or a bad startingAfter is refused before any page", () =>
+    Effect.gen(function*() {
+      const { client, sent } = yield* setup(pages)
+      const backwards: ListIdentities = { endingBefore: "c" }
+      const error = tagged(yield* failure(Stream.runDrain(client.stream(backwards))), "InvalidRequest")
+      assert.strictEqual(error.field, "endingBefore")
+      const blank = tagged(yield* failure(Stream.runDrain(client.stream({ startingAfter: " " }))), "InvalidRequest")
+      assert.strictEqual(blank.field, "startingAfter")
+      deepStrictEqual(yield* sent, [])
+    }))
+
   it.effect("pulls pages only as needed", () =>
     Effect.gen(function*() {
       const { client, sent } = yield* setup(pages)

@@ -411,6 +411,19 @@ export const identityBehaviour = <E>(
         assert.strictEqual(Chunk.size(yield* Stream.runCollect(client.stream({ tags: ["behaviour-nobody"] }))), 0)
       }))
 
+    it.effect("a stream started after an id yields exactly the identities after it", () =>
+      Effect.gen(function*() {
+        const client = yield* IdentityClient
+        const tags = ["behaviour-stream-resume"]
+        yield* createTagged(tags[0], 5)
+        const all = ids(Chunk.toReadonlyArray(yield* Stream.runCollect(client.stream({ tags }))))
+        assert.strictEqual(all.length, 5)
+        for (const [at, limit] of [[0, 2], [1, 1], [2, 50], [4, 2]] as const) {
+          const resumed = yield* Stream.runCollect(client.stream({ tags, limit, startingAfter: all[at] }))
+          deepStrictEqual(ids(Chunk.toReadonlyArray(resumed)), all.slice(at + 1))
+        }
+      }))
+
     it.effect("delete removes the identity: retrieve, update and a second delete fail with NotFound", () =>
       Effect.gen(function*() {
         const client = yield* IdentityClient
