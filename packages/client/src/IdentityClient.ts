@@ -277,7 +277,8 @@ const causeMessage = (cause: unknown): string =>
  * given, else from the start), each next one after the last `_id`. The parameters are checked before the first
  * page; an `endingBefore` (which the type leaves out, but a wider value may carry) is refused, as a stream walks
  * forward. A page whose last `_id` was already followed (a server ignoring `starting_after`) ends the stream with
- * `MalformedResponse` instead of looping forever.
+ * `MalformedResponse` instead of looping forever; so does an empty page that says it has more, instead of ending
+ * the walk short.
  */
 export const paginate = (
   list: Service["list"],
@@ -307,7 +308,13 @@ const pages = (list: Service["list"], params: StreamIdentities, start: Option.Op
       list(Option.match(cursor, { onNone: () => params, onSome: (startingAfter) => ({ ...params, startingAfter }) }))
         .pipe(Effect.flatMap((page) => {
           const last = page.data.at(-1)
-          if (!page.hasMore || last === undefined) return Effect.succeed([Chunk.fromIterable(page.data), Option.none()])
+          if (!page.hasMore) return Effect.succeed([Chunk.fromIterable(page.data), Option.none()])
+          if (last === undefined) {
+            // ending here would silently cut the walk short
+            return Effect.fail(
+              new MalformedResponse({ status: 200, message: "the page has more but is empty: no cursor to follow" })
+            )
+          }
           if (Either.isLeft(validateId(last.id))) {
             // sent back as the next cursor, it would be refused as the caller's input
             return Effect.fail(

@@ -1098,11 +1098,25 @@ describe("stream", () => {
       deepStrictEqual(yield* Ref.get(seen), ["a"])
     }))
 
-  it.effect("has_more with an empty page ends the stream", () =>
+  it.effect("has_more with an empty page is MalformedResponse, not a walk silently cut short", () =>
     Effect.gen(function*() {
-      const { client, sent } = yield* setup(json(200, { object: "list", data: [], has_more: true }))
-      assert.strictEqual(Chunk.size(yield* Stream.runCollect(client.stream())), 0)
-      assert.strictEqual((yield* sent).length, 1)
+      const { client, sent } = yield* setup((request) =>
+        json(200, {
+          object: "list",
+          data: request.url.searchParams.has("starting_after") ? [] : [seed("a")],
+          has_more: true
+        })(request)
+      )
+      const seen = yield* Ref.make<Array<string>>([])
+      const error = tagged(
+        yield* failure(
+          client.stream().pipe(Stream.runForEach((identity) => Ref.update(seen, (ids) => [...ids, identity.id])))
+        ),
+        "MalformedResponse"
+      )
+      assert.strictEqual(error.message, "the page has more but is empty: no cursor to follow")
+      deepStrictEqual(yield* Ref.get(seen), ["a"])
+      assert.strictEqual((yield* sent).length, 2)
     }))
 
   it.effect("a server that ignores the cursor cannot make the stream loop forever", () =>
