@@ -173,6 +173,29 @@ export const checkCreate: (input: CreateIdentity) => Effect.Effect<typeof Create
 export const checkUpdate: (patch: UpdateIdentity) => Effect.Effect<typeof UpdateIdentity.Encoded, InvalidRequest> =
   checkWith(UpdateIdentity)
 
+/**
+ * Checks an update's id and patch together, so that one `InvalidRequest` names every offending field: the id's
+ * reason first, then the patch's (`field` is the first of them); the result is the wire body.
+ */
+export const checkIdAndUpdate = (
+  id: string,
+  patch: UpdateIdentity
+): Effect.Effect<typeof UpdateIdentity.Encoded, InvalidRequest> =>
+  Effect.flatMap(Effect.either(checkId(id)), (checkedId) =>
+    Effect.matchEffect(checkUpdate(patch), {
+      onFailure: (refused) =>
+        Effect.fail(
+          Either.isLeft(checkedId)
+            ? new InvalidRequest({
+              field: checkedId.left.field,
+              message: `${checkedId.left.message}; ${refused.message}`
+            })
+            : refused
+        ),
+      // an Either is an Effect: a refused id fails here
+      onSuccess: (body) => Effect.as(checkedId, body)
+    }))
+
 const checkListFields = checkWith(ListIdentities)
 
 /** Checks list parameters; the result is the wire query, cursors checked as ids. */
@@ -526,7 +549,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       )
 
     const update = (id: string, patch: UpdateIdentity) =>
-      Effect.zipRight(checkId(id), checkUpdate(patch)).pipe(
+      checkIdAndUpdate(id, patch).pipe(
         Effect.flatMap((body) => withJson(HttpClientRequest.patch(path(id)), body)),
         Effect.flatMap((request) => send(request, { id })),
         Effect.flatMap((answer) => asIdentity(answer, redact)),

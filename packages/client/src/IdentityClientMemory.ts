@@ -11,8 +11,8 @@ import * as Layer from "effect/Layer"
 import {
   checkCreate,
   checkId,
+  checkIdAndUpdate,
   checkList,
-  checkUpdate,
   IdentityClient,
   paginate,
   type Service
@@ -23,8 +23,7 @@ import * as IdentityStore from "./IdentityStore.js"
 export const fromStore = (store: IdentityStore.IdentityStore): Service => {
   const service: Service = {
     retrieve: (id, options) => Effect.zipRight(checkId(id), store.retrieve(id, options)),
-    update: (id, patch) =>
-      checkId(id).pipe(Effect.zipRight(checkUpdate(patch)), Effect.zipRight(store.update(id, patch))),
+    update: (id, patch) => Effect.zipRight(checkIdAndUpdate(id, patch), store.update(id, patch)),
     create: (input) => Effect.zipRight(checkCreate(input), store.create(input)),
     delete: (id) => Effect.zipRight(checkId(id), store.delete(id)),
     list: (params = {}) => Effect.zipRight(checkList(params), store.list(params)),

@@ -6,7 +6,7 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import { deepStrictEqual } from "@effect/vitest/utils"
 import { type CreateIdentity, ListIdentities, type UpdateIdentity } from "@orq-effect/domain/Identity"
-import type { IdentityError } from "@orq-effect/domain/IdentityError"
+import { type IdentityError, InvalidRequest } from "@orq-effect/domain/IdentityError"
 import {
   Cause,
   Chunk,
@@ -24,6 +24,7 @@ import {
 import {
   checkCreate,
   checkId,
+  checkIdAndUpdate,
   checkList,
   checkUpdate,
   DEFAULT_BASE_URL,
@@ -925,6 +926,28 @@ describe("refused input sends nothing", () => {
       assert.include(error.message, "email: must be a valid email address")
       // the value is not quoted
       assert.notInclude(error.message, "red")
+    }))
+
+  it.effect("an update with a bad id and a bad patch names both in one InvalidRequest", () =>
+    Effect.gen(function*() {
+      const { client, sent } = yield* setup(ok)
+      const error = tagged(yield* failure(client.update(" ", { email: "nope", avatarUrl: "nope" })), "InvalidRequest")
+      assert.strictEqual(error.field, "id")
+      assert.strictEqual(
+        error.message,
+        "id: must not be empty or blank; email: must be a valid email address; avatarUrl: must be an absolute URL"
+      )
+      deepStrictEqual(yield* sent, [])
+      // either alone is reported alone
+      deepStrictEqual(
+        yield* Effect.flip(checkIdAndUpdate("", {})),
+        new InvalidRequest({ field: "id", message: "id: must not be empty or blank" })
+      )
+      deepStrictEqual(
+        yield* Effect.flip(checkIdAndUpdate("user_1", { email: "nope" })),
+        new InvalidRequest({ field: "email", message: "email: must be a valid email address" })
+      )
+      deepStrictEqual(yield* checkIdAndUpdate("user_1", { email: null, displayName: undefined }), { email: null })
     }))
 
   it.effect("checkId passes a usable id through", () =>

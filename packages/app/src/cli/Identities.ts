@@ -11,8 +11,8 @@ import * as Options from "@effect/cli/Options"
 import {
   checkCreate,
   checkId,
+  checkIdAndUpdate,
   checkList,
-  checkUpdate,
   IdentityClient,
   PrivateSpan,
   type Service
@@ -245,8 +245,7 @@ export const make = <E, R>(client: Layer.Layer<IdentityClient, E, R>) => {
             "--metadata or a --clear-… flag"
         })
       }
-      yield* checkId(flags.id)
-      yield* checkUpdate(patch)
+      yield* checkIdAndUpdate(flags.id, patch)
       const updated = yield* withClient((service) => service.update(flags.id, patch))
       yield* print(flags.json)(updated)
     })).pipe(

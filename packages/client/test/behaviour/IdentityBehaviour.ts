@@ -479,6 +479,18 @@ export const identityBehaviour = <E>(
         assert.strictEqual((yield* failure(client.retrieve("behaviour-refused-new")))._tag, "NotFound")
       }))
 
+    it.effect("an update with a bad id and a bad patch is one InvalidRequest naming both", () =>
+      Effect.gen(function*() {
+        const client = yield* IdentityClient
+        const error = yield* failure(client.update(" ", { email: "nope" }))
+        assert.strictEqual(error._tag, "InvalidRequest", error.message)
+        if (error._tag === "InvalidRequest") {
+          assert.strictEqual(error.field, "id")
+          assert.strictEqual(error.message, "id: must not be empty or blank; email: must be a valid email address")
+          assert.isUndefined(error.status)
+        }
+      }))
+
     it.effect("an unknown key is refused with InvalidRequest naming it, and changes nothing", () =>
       Effect.gen(function*() {
         const client = yield* IdentityClient
