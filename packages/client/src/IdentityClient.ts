@@ -149,20 +149,24 @@ export const checkId = (id: string, field = "id"): Effect.Effect<string, Invalid
  * every offending field, not only the first; the result is the wire encoding. A key the schema does not know (a
  * typo, a snake_case wire name) is refused, not silently dropped: dropped, it would turn a patch into `{}`.
  */
-const checkWith = <A, I>(schema: Schema.Schema<A, I>) => {
+const encodeChecked = <A, I>(schema: Schema.Schema<A, I>) => {
   const encode = Schema.encodeEither(schema, { errors: "all", onExcessProperty: "error" })
+  return (input: A): Either.Either<I, InvalidRequest> => {
+    let encoded: Either.Either<I, ParseResult.ParseError>
+    try {
+      encoded = encode(input)
+    } catch {
+      // a getter of the input threw while it was read
+      return Either.left(new InvalidRequest({ field: "input", message: "input: reading it threw" }))
+    }
+    return Either.mapLeft(encoded, (error) => refusedInput(error))
+  }
+}
+
+const checkWith = <A, I>(schema: Schema.Schema<A, I>) => {
+  const encode = encodeChecked(schema)
   // checked when the effect runs, not when it is built: the input may change in between, or be checked again
-  return (input: A): Effect.Effect<I, InvalidRequest> =>
-    Effect.suspend(() => {
-      let encoded: Either.Either<I, ParseResult.ParseError>
-      try {
-        encoded = encode(input)
-      } catch {
-        // a getter of the input threw while it was read
-        return Effect.fail(new InvalidRequest({ field: "input", message: "input: reading it threw" }))
-      }
-      return Either.isRight(encoded) ? Effect.succeed(encoded.right) : Effect.fail(refusedInput(encoded.left))
-    })
+  return (input: A): Effect.Effect<I, InvalidRequest> => Effect.suspend(() => encode(input))
 }
 
 /** Checks a create input against the schema; the result is the wire body. */
@@ -173,6 +177,8 @@ export const checkCreate: (input: CreateIdentity) => Effect.Effect<typeof Create
 export const checkUpdate: (patch: UpdateIdentity) => Effect.Effect<typeof UpdateIdentity.Encoded, InvalidRequest> =
   checkWith(UpdateIdentity)
 
+const encodeUpdate = encodeChecked(UpdateIdentity)
+
 /**
  * Checks an update's id and patch together, so that one `InvalidRequest` names every offending field: the id's
  * reason first, then the patch's (`field` is the first of them); the result is the wire body.
@@ -181,20 +187,20 @@ export const checkIdAndUpdate = (
   id: string,
   patch: UpdateIdentity
 ): Effect.Effect<typeof UpdateIdentity.Encoded, InvalidRequest> =>
-  Effect.flatMap(Effect.either(checkId(id)), (checkedId) =>
-    Effect.matchEffect(checkUpdate(patch), {
-      onFailure: (refused) =>
-        Effect.fail(
-          Either.isLeft(checkedId)
-            ? new InvalidRequest({
-              field: checkedId.left.field,
-              message: `${checkedId.left.message}; ${refused.message}`
-            })
-            : refused
-        ),
-      // an Either is an Effect: a refused id fails here
-      onSuccess: (body) => Effect.as(checkedId, body)
-    }))
+  // synchronous, in one step: the checks of every update
+  Effect.suspend(() => {
+    const checkedId = Either.mapLeft(validateId(id), (error) => refusedInput(error, "id"))
+    const body = encodeUpdate(patch)
+    if (Either.isRight(checkedId)) return body
+    return Either.left(
+      Either.isLeft(body)
+        ? new InvalidRequest({
+          field: checkedId.left.field,
+          message: `${checkedId.left.message}; ${body.left.message}`
+        })
+        : checkedId.left
+    )
+  })
 
 const checkListFields = checkWith(ListIdentities)
 
