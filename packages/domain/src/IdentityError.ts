@@ -37,7 +37,7 @@ export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", {
  * anything was sent. `field` names the offending input when it is known.
  */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
-  status: Schema.optional(Schema.Number),
+  status: Schema.optional(Schema.Int),
   field: Schema.optional(Schema.String),
   message: Schema.String,
   requestId
@@ -80,16 +80,16 @@ export const refusedInput = (error: ParseResult.ParseError, root = "input"): Inv
  */
 export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", {
   retryAfter: Schema.optional(Schema.Duration),
-  limit: Schema.optional(Schema.Number),
-  remaining: Schema.optional(Schema.Number),
-  reset: Schema.optional(Schema.Number),
+  limit: Schema.optional(Schema.Finite),
+  remaining: Schema.optional(Schema.Finite),
+  reset: Schema.optional(Schema.Finite),
   message: Schema.String,
   requestId
 }) {}
 
 /** 5xx, or any status the API does not document for the operation. */
 export class ServerError extends Schema.TaggedError<ServerError>()("ServerError", {
-  status: Schema.Number,
+  status: Schema.Int,
   message: Schema.String,
   requestId
 }) {}
@@ -102,7 +102,7 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
 
 /** A 2xx answer whose body is not what the API promises (not JSON, truncated, wrong shape, too large). */
 export class MalformedResponse extends Schema.TaggedError<MalformedResponse>()("MalformedResponse", {
-  status: Schema.Number,
+  status: Schema.Int,
   message: Schema.String,
   requestId
 }) {}
