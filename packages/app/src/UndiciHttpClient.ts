@@ -30,6 +30,7 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as IncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
 import * as UrlParams from "@effect/platform/UrlParams"
+import * as IdentityClient from "@orq-effect/client/IdentityClient"
 import { Cause, Chunk, Effect, Either, FiberRef, Inspectable, Layer, Option, Stream } from "effect"
 import * as RequestTimeout from "./RequestTimeout.js"
 
@@ -276,8 +277,14 @@ export interface Options {
   readonly limit?: RequestTimeout.RequestTimeout | undefined
 }
 
-/** The client over `dispatcher`. */
+/**
+ * The client over `dispatcher`. Its span records no header values, and says so to `IdentityClient`
+ * (`RecordsNoHeaderValues`), which then need not redact them.
+ */
 export const make = (dispatcher: Undici.Dispatcher, options: Options = {}): HttpClient.HttpClient =>
+  Object.assign(makeClient(dispatcher, options), { [IdentityClient.RecordsNoHeaderValues]: true })
+
+const makeClient = (dispatcher: Undici.Dispatcher, options: Options): HttpClient.HttpClient =>
   HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
     (effect) =>
       Effect.flatMap(effect, (request) => {

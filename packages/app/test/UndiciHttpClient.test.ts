@@ -1,8 +1,12 @@
+import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
+import { deepStrictEqual } from "@effect/vitest/utils"
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { IdentityClient } from "@orq-effect/client"
+import * as IdentityClientModule from "@orq-effect/client/IdentityClient"
 import { Cause, ConfigProvider, Duration, Effect, Fiber, Layer, Option, Stream } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -11,6 +15,7 @@ import * as V8 from "node:v8"
 import * as Vm from "node:vm"
 import * as IdentitiesLive from "../src/IdentitiesLive.js"
 import * as RequestTimeout from "../src/RequestTimeout.js"
+import * as Tracing from "../src/Tracing.js"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
 
 const IDENTITY = JSON.stringify({ _id: "identity_1", external_id: "ext-1", tags: [], metadata: {} })
@@ -134,6 +139,29 @@ const lean = leanWith({})
 const failure = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.flip(effect)
 
 const waitMillis = (millis: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, millis)))
+
+describe("UndiciHttpClient: its span", () => {
+  it.live("records no header value, whatever Headers.currentRedactedNames says, and says so to IdentityClient", () =>
+    Effect.gen(function*() {
+      const s = yield* server("at once")
+      const client = yield* lean
+      const exporter = new InMemorySpanExporter()
+      // read before the layer ends: the exporter forgets its spans when it is shut down
+      const [span] = yield* client.get(`${s.url}/v2/identities/x`, { headers: { "x-secret": "sk-header-0001" } }).pipe(
+        Effect.flatMap((response) => response.text),
+        Effect.locally(Headers.currentRedactedNames, []),
+        Effect.andThen(() => exporter.getFinishedSpans()),
+        Effect.provide(Tracing.layerProcessor(new SimpleSpanProcessor(exporter)))
+      )
+      assert.strictEqual(span?.name, "http.client GET")
+      assert.strictEqual(span?.attributes["http.response.status_code"], 200)
+      const headerAttributes = Object.keys(span?.attributes ?? {}).filter((key) => key.includes("header"))
+      deepStrictEqual(headerAttributes, [])
+      // so the client need not redact them; a client made from it is another client, not marked
+      assert.isTrue(IdentityClientModule.RecordsNoHeaderValues in client)
+      assert.isFalse(IdentityClientModule.RecordsNoHeaderValues in HttpClient.mapRequest(client, (request) => request))
+    }).pipe(Effect.scoped))
+})
 
 describe("UndiciHttpClient: bodies past the high-water mark", () => {
   const read = (

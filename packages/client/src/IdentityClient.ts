@@ -382,6 +382,14 @@ const pages = (list: Service["list"], params: StreamIdentities, start: Option.Op
 export const SPAN_REDACTED_HEADERS: ReadonlyArray<string | RegExp> = [/^/]
 
 /**
+ * Marks an `HttpClient` whose own spans record no header values, as `UndiciHttpClient`'s: over it, the client skips
+ * the {@link SPAN_REDACTED_HEADERS} scope (an `Effect.locally`, about an eighth of a PATCH's run-loop steps) that it
+ * puts around every request over any other. A client built from a marked one (`HttpClient.mapRequest`, …) is a new
+ * object, unmarked.
+ */
+export const RecordsNoHeaderValues: unique symbol = Symbol.for("@orq-effect/client/RecordsNoHeaderValues")
+
+/**
  * Whether an identity reference may be personal data: an external id that is an email (it has an `@`). Such an id
  * goes into no span attribute: the operation's span goes without `orq.identity.id`, and the request without the
  * platform's HTTP span, whose URL would hold it.
@@ -405,7 +413,9 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
      */
     const redact = (text: string): string =>
       key.length < 8 ? text : text.replaceAll(key, "<redacted>").replaceAll(keyInJson, "<redacted>")
-    const httpClient = (yield* HttpClient.HttpClient).pipe(
+    const transport = yield* HttpClient.HttpClient
+    const redactHeaders = !(RecordsNoHeaderValues in transport)
+    const httpClient = transport.pipe(
       HttpClient.mapRequest((request) =>
         request.pipe(
           HttpClientRequest.prependUrl(baseUrl),
@@ -514,7 +524,9 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       if (Either.isLeft(checkedKey)) {
         return Effect.fail(new InvalidRequest({ field: "apiKey", message: `apiKey: ${checkedKey.left}` }))
       }
-      const sent = Effect.locally(httpClient.execute(request), Headers.currentRedactedNames, SPAN_REDACTED_HEADERS)
+      const sent = redactHeaders
+        ? Effect.locally(httpClient.execute(request), Headers.currentRedactedNames, SPAN_REDACTED_HEADERS)
+        : httpClient.execute(request)
       return (untraced ? Effect.locally(sent, HttpClient.currentTracerDisabledWhen, () => true) : sent).pipe(
         Effect.catchAll((error) => fromHttpError(error, subject)),
         Effect.flatMap((response) =>
