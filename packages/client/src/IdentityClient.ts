@@ -207,15 +207,13 @@ const checkListFields = checkWith(ListIdentities)
 /** Checks list parameters; the result is the wire query, cursors checked as ids. */
 export const checkList = (params: ListIdentities) =>
   checkListFields(params).pipe(
-    Effect.tap((query) =>
-      query.starting_after !== undefined && query.ending_before !== undefined
-        ? Effect.fail(
-          new InvalidRequest({
-            field: "startingAfter",
-            message: "startingAfter, endingBefore: give at most one of the two cursors"
-          })
-        )
-        : Effect.void
+    Effect.filterOrFail(
+      (query) => query.starting_after === undefined || query.ending_before === undefined,
+      () =>
+        new InvalidRequest({
+          field: "startingAfter",
+          message: "startingAfter, endingBefore: give at most one of the two cursors"
+        })
     )
   )
 
@@ -248,13 +246,10 @@ const decodeWith = <A>(
       message: `the ${answer.status} answer is not ${what}: ${reason}`,
       requestId: ErrorResponse.requestIdOf(answer.headers, redact)
     })
-  let json: unknown
-  try {
-    json = JSON.parse(answer.body)
-  } catch {
-    return Effect.fail(malformed(answer.body.trim().length === 0 ? "the body is empty" : "the body is not JSON"))
-  }
-  return Either.mapLeft(decode(json), (error) => malformed(redact(decodeFailureReason(error))))
+  return Either.try((): unknown => JSON.parse(answer.body)).pipe(
+    Either.mapLeft(() => malformed(answer.body.trim().length === 0 ? "the body is empty" : "the body is not JSON")),
+    Either.flatMap((json) => Either.mapLeft(decode(json), (error) => malformed(redact(decodeFailureReason(error)))))
+  )
 }
 
 const asIdentity = decodeWith(decodeIdentity, "an identity")
