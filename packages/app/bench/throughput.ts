@@ -193,15 +193,11 @@ const contenders = (baseUrl: string): ReadonlyArray<Contender> => {
   ]
 }
 
-/**
- * The ratios the project claims, as [label, numerator, denominator, target]. The issue's bare contender is the
- * platform client on undici, the transport raw undici uses (`layerUndici`); the bare client on our own lean
- * transport is the stricter comparison, without a target (BENCHMARKS.md, "How the first target is read").
- */
+/** The ratios the project claims, as [label, numerator, denominator, target]. */
 const OURS = "ours (IdentitiesLive: lean undici)"
 const CLAIMS: ReadonlyArray<readonly [string, string, string, number | undefined]> = [
-  ["ours / bare HttpClient (layerUndici)", OURS, "bare HttpClient (layerUndici)", 0.9],
-  ["ours / bare HttpClient on the lean transport too", OURS, "bare HttpClient (lean undici)", undefined],
+  ["ours / bare HttpClient, same transport (lean)", OURS, "bare HttpClient (lean undici)", 0.9],
+  ["ours / bare HttpClient (layerUndici)", OURS, "bare HttpClient (layerUndici)", undefined],
   ["ours / @orq-ai/node", OURS, "@orq-ai/node 4.9.4", 2],
   ["ours / raw undici 7", OURS, "raw undici 7 (request)", 0.5],
   ["ours / raw undici 6", OURS, "raw undici 6 (request)", undefined],
