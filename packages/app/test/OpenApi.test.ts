@@ -15,9 +15,10 @@ import { assert, describe, it, layer } from "@effect/vitest"
 import { deepStrictEqual } from "@effect/vitest/utils"
 import { IdentityStore } from "@orq-effect/client"
 import * as IdentityClient from "@orq-effect/client/IdentityClient"
+import { Email, Url } from "@orq-effect/domain/Identity"
 import addFormatsModule from "ajv-formats"
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js"
-import { Chunk, Effect, Redacted, Stream } from "effect"
+import { Chunk, Effect, FastCheck, Redacted, Schema, Stream } from "effect"
 import { readFileSync } from "node:fs"
 import { parse } from "yaml"
 import * as FakeOrq from "../src/FakeOrq.js"
@@ -540,4 +541,63 @@ describe("FakeOrq's answers match the OpenAPI response schemas", () => {
       assert.isNotEmpty(violations(retrieve, list, { object: "list", data: [identity], has_more: false }))
       assert.isNotEmpty(violations(retrieve, remove, { message: "Identity not found" }))
     }))
+})
+
+describe("the input checks take nothing the contract's formats refuse", () => {
+  /** A string made of `parts`, each one of a few characters near the format's edges (dots, '@', '%', Unicode). */
+  const near = (parts: ReadonlyArray<string>) =>
+    FastCheck.array(FastCheck.constantFrom(...parts), { minLength: 1, maxLength: 12 }).map((chosen) => chosen.join(""))
+
+  const emails = FastCheck.tuple(
+    near(["a", "Z", "0", ".", "-", "_", "+", "'", "!", "ö", " ", "\u200b", "%", "/", "\"", "(", "@"]),
+    near(["b", "c", "0", ".", "-", "_", "ä", "%", "/", "?", "#", " ", "\u200b"])
+  ).map(([local, domain]) => `${local}@${domain}`)
+
+  const urls = FastCheck.tuple(
+    FastCheck.constantFrom("https://", "http://", "mailto:", "https:", "//", ""),
+    near([
+      "a",
+      "x.com",
+      "/",
+      "%",
+      "%2F",
+      "%zz",
+      "?",
+      "#",
+      "<",
+      ">",
+      "\"",
+      "|",
+      "{",
+      "^",
+      "`",
+      "\\",
+      " ",
+      "ä",
+      "\u200b",
+      "[",
+      "]",
+      ":",
+      "@"
+    ])
+  ).map(([scheme, rest]) => `${scheme}${rest}`)
+
+  const ajvFormat = (format: string) => ajv.compile({ type: "string", format })
+
+  it.prop("Email: what it takes, format: email takes", [emails], ([email]) => {
+    if (Schema.is(Email)(email)) assert.isTrue(ajvFormat("email")(email), JSON.stringify(email))
+  }, { fastCheck: { numRuns: 3000 } })
+
+  it.prop("Url: what it takes, format: uri takes", [urls], ([url]) => {
+    if (Schema.is(Url)(url)) assert.isTrue(ajvFormat("uri")(url), JSON.stringify(url))
+  }, { fastCheck: { numRuns: 3000 } })
+
+  it("and both still take ordinary values", () => {
+    for (const email of ["jane.smith+tag@example.co.uk", "o'neil_x-y@my-domain.example.org"]) {
+      assert.isTrue(Schema.is(Email)(email) && ajvFormat("email")(email), email)
+    }
+    for (const url of ["https://example.com/caf%C3%A9.png?size=64&fmt=webp#top", "http://127.0.0.1:8080/x"]) {
+      assert.isTrue(Schema.is(Url)(url) && ajvFormat("uri")(url), url)
+    }
+  })
 })

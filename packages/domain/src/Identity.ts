@@ -59,33 +59,38 @@ export const ExternalId = IdentityId.pipe(
   Schema.annotations({ identifier: "ExternalId" })
 )
 
-/** A character of an email's dot-separated part: no white space, control character, dot or special. */
-const EMAIL_ATOM = String.raw`[^\s\p{Cc}@"(),:;<>[\\\].]`
-/** The same, but not a `-`: the first and last character of a domain label. */
-const EMAIL_EDGE = String.raw`[^\s\p{Cc}@"(),:;<>[\\\].-]`
-const EMAIL_LABEL = `${EMAIL_EDGE}(?:${EMAIL_ATOM}*${EMAIL_EDGE})?`
-/**
- * A local part of dot-separated atoms (no leading, trailing or double dot), `@`, then at least two domain labels,
- * none empty or starting or ending with `-`.
- */
-const EMAIL = new RegExp(`^${EMAIL_ATOM}+(?:\\.${EMAIL_ATOM}+)*@${EMAIL_LABEL}(?:\\.${EMAIL_LABEL})+$`, "u")
+/** A character of an email's local part, as RFC 5322's `atext` (ASCII: `format: email` is not `idn-email`). */
+const ATEXT = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+/** A host name label: letters, digits and inner hyphens. */
+const LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+/** A dot-atom local part (no leading, trailing or double dot), `@`, then a host name of at least two labels. */
+const EMAIL = new RegExp(`^${ATEXT}+(?:\\.${ATEXT}+)*@${LABEL}(?:\\.${LABEL})+$`)
 
-/** An email address (the `format: email` of the API). */
+/** An email address (the `format: email` of the API: RFC 5321's ASCII mailbox, not `idn-email`). */
 export const Email = Schema.String.pipe(
   Schema.filter((s) => (s.length <= 254 && EMAIL.test(s)) || "must be a valid email address"),
   Schema.annotations({ identifier: "Email" })
 )
 
 /**
+ * What RFC 3986 lets a URI hold: unreserved, reserved and `%` (escapes are checked apart); ASCII only. Without `[`
+ * and `]`, which it allows only around an IPv6 host: such an avatar URL is refused too.
+ */
+const URI_CHARACTERS = /^[A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]*$/
+
+/**
  * Why `s` is not a URI the contract's `format: uri` takes, or `true`. `URL.canParse` alone is too lenient: it trims
  * surrounding white space and control characters, drops tabs and newlines inside, reads `\` as `/` and encodes a
- * space. The reasons do not quote the value.
+ * space or a `"`. The reasons do not quote the value.
  */
 const uriProblem = (s: string): true | string => {
-  if (/[\s\p{Cc}]/u.test(s)) return "must be an absolute URL without white space or control characters"
-  if (s.includes("\\")) return "must be an absolute URL without backslashes"
+  if (!URI_CHARACTERS.test(s)) {
+    return "must be an absolute URL of the characters RFC 3986 allows (others percent-escaped, no white space)"
+  }
   if (/%(?![0-9A-Fa-f]{2})/.test(s)) return "must be an absolute URL with '%' only in percent-escapes (%XX)"
-  return URL.canParse(s) || "must be an absolute URL"
+  if (s.indexOf("#") !== s.lastIndexOf("#")) return "must be an absolute URL with at most one '#'"
+  // a scheme, then a path or an authority: `mailto:#` parses, but names nothing
+  return (/^[A-Za-z][A-Za-z0-9+.-]*:[^?#]/.test(s) && URL.canParse(s)) || "must be an absolute URL"
 }
 
 /** An absolute URL (the `format: uri` of the API). */
