@@ -25,20 +25,26 @@ export const layerProcessor = (
 export interface OtlpOptions {
   /**
    * How long one export may wait for the collector, and the flush when the layer is released. Defaults to
-   * OpenTelemetry's 10 s; a command line tool wants less, or a collector that never answers keeps it alive that long.
+   * OpenTelemetry's 10 s (also for a zero or infinite one, which OpenTelemetry refuses); a command line tool wants
+   * less, or a collector that never answers keeps it alive that long.
    */
   readonly exportTimeout?: Duration.DurationInput | undefined
 }
 
+const DEFAULT_EXPORT_TIMEOUT = Duration.seconds(10)
+
 /** Spans exported over OTLP/HTTP to `url` in batches; flushed when the layer is released. */
 export const layerOtlp = (url: string, options: OtlpOptions = {}): Layer.Layer<Resource.Resource> => {
-  const timeout = Duration.decode(options.exportTimeout ?? Duration.seconds(10))
+  const given = Duration.decode(options.exportTimeout ?? DEFAULT_EXPORT_TIMEOUT)
+  const millis = Math.ceil(
+    Duration.toMillis(Duration.isFinite(given) && Duration.toMillis(given) > 0 ? given : DEFAULT_EXPORT_TIMEOUT)
+  )
   return NodeSdk.layer(() => ({
     resource: { serviceName: SERVICE_NAME },
-    spanProcessor: new BatchSpanProcessor(new OTLPTraceExporter({ url, timeoutMillis: Duration.toMillis(timeout) }), {
-      exportTimeoutMillis: Duration.toMillis(timeout)
+    spanProcessor: new BatchSpanProcessor(new OTLPTraceExporter({ url, timeoutMillis: millis }), {
+      exportTimeoutMillis: millis
     }),
-    shutdownTimeout: timeout
+    shutdownTimeout: Duration.millis(millis)
   }))
 }
 

@@ -132,6 +132,16 @@ const buildWith = (env: Record<string, string>) =>
   }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
 
 describe("Tracing.layer", () => {
+  it.effect("layerOtlp: an export timeout OpenTelemetry would refuse (zero, infinite) is the default, not a defect", () =>
+    Effect.gen(function*() {
+      for (const exportTimeout of [Duration.zero, Duration.infinity, Duration.millis(-5), Duration.nanos(10n)]) {
+        const tracer = yield* Effect.tracer.pipe(
+          Effect.provide(Tracing.layerOtlp("http://127.0.0.1:9/v1/traces", { exportTimeout }))
+        )
+        assert.isDefined(tracer)
+      }
+    }))
+
   it.live("layerOtlp: a collector that never answers is given up on after exportTimeout, not held open", () =>
     Effect.gen(function*() {
       const closed = yield* Deferred.make<void>()
