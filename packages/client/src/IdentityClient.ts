@@ -633,18 +633,19 @@ export const layerConfig = (
     IdentityClient,
     Effect.flatMap(
       Config.unwrap(configs).pipe(
-        Config.mapOrFail((options: Options) =>
-          Either.all([
-            Either.mapLeft(
-              checkApiKey(Redacted.value(options.apiKey)),
-              (reason) => ConfigError.InvalidData(["apiKey"], reason)
-            ),
-            Either.mapLeft(
-              checkBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL),
-              (reason) => ConfigError.InvalidData(["baseUrl"], reason)
-            )
-          ]).pipe(Either.map(() => options))
-        )
+        Config.mapOrFail((options: Options) => {
+          // every problem, not only the first
+          const problems = [
+            Either.mapLeft(checkApiKey(Redacted.value(options.apiKey)), (reason) =>
+              ConfigError.InvalidData(["apiKey"], reason)),
+            Either.mapLeft(checkBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL), (reason) =>
+              ConfigError.InvalidData(["baseUrl"], reason))
+          ].flatMap((checked) =>
+            Either.isLeft(checked) ? [checked.left] : []
+          )
+          const [first, ...rest] = problems
+          return first === undefined ? Either.right(options) : Either.left(rest.reduce(ConfigError.And, first))
+        })
       ),
       make
     )

@@ -49,6 +49,14 @@ describe("layerConfig", () => {
       }
     }))
 
+  it.effect("both a bad key and a bad base URL are named, not only the first", () =>
+    Effect.gen(function*() {
+      const { exit } = yield* build({ KEY: " ", BASE: "ftp://example.com" })
+      const text = Exit.isFailure(exit) ? String(exit.cause) : ""
+      assert.include(text, "Invalid data at apiKey")
+      assert.include(text, "Invalid data at baseUrl")
+    }))
+
   it.effect("good options build the client", () =>
     Effect.gen(function*() {
       const { exit, sent } = yield* build({ KEY: "sk-ok-12345", BASE: "http://127.0.0.1:9/" })
