@@ -143,7 +143,7 @@ layer(NodeContext.layer)("orq commands in process", (it) => {
         [["identities", "list", "--limit", "51"], "--limit: must be an integer from 1 to 50"],
         [["identities", "list", "--limit", "ten"], "--limit: expected an integer, got 'ten'"],
         [["identities", "list", "--tag", "a,b"], "--tag: must not contain ','"],
-        [["identities", "list", "--all", "--starting-after", "identity_1"], "--starting-after"],
+        [["identities", "list", "--all", "--ending-before", "identity_1"], "--ending-before"],
         [["identities", "list", "--starting-after", "a", "--ending-before", "b"], "--starting-after, --ending-before"],
         [["identities", "get", "user_12345", "--bogus"], "orq: Received unknown argument: '--bogus'"],
         [["identities", "get"], "orq: Missing argument <id>"],
@@ -218,7 +218,22 @@ layer(NodeContext.layer)("orq commands in process", (it) => {
       const [header, ...rows] = failed.out.split("\n")
       assert.match(header, /^_ID\s+EXTERNAL_ID/)
       assert.strictEqual(rows.length, 2)
-      assert.include(failed.err, "incomplete: a page failed after 2 identities")
+      // where to go on from: after the last identity printed
+      const lastId = rows[1].split(/\s+/)[0]
+      assert.include(
+        failed.err,
+        `incomplete: a page failed after 2 identities; go on with --all --starting-after ${lastId}`
+      )
+      const failedJson = yield* runWith(client(2), ["identities", "list", "--all", "--json"])
+      assert.strictEqual(failedJson.out.split("\n").length, 2)
+      assert.include(failedJson.err, `--all --starting-after ${lastId}`)
+
+      // and going on from there yields the rest
+      const rest = yield* runWith(client(), ["identities", "list", "--all", "--starting-after", lastId])
+      assert.isTrue(rest.exit._tag === "Success")
+      assert.strictEqual((yield* Ref.get(streamed)).at(-1)?.startingAfter, lastId)
+      assert.strictEqual(rest.out.split("\n").length, 1 + 2)
+      assert.notInclude(rest.out, lastId)
     }))
 
   it.effect("update sends only what was given: a value sets, a clear flag clears, the rest is kept", () =>

@@ -107,10 +107,10 @@ export const make = <E, R>(client: Layer.Layer<IdentityClient, E, R>) => {
     ),
     all: Options.boolean("all").pipe(
       Options.withDescription(
-        `Every matching identity, in pages of ${ALL_PAGE_SIZE} unless --limit says otherwise. With --json: one ` +
-          "JSON object per line, printed as the pages arrive. Without: one table, printed once every page has " +
-          "arrived (its columns fit all the rows); if a page fails, the identities fetched before it are printed, " +
-          "then the error."
+        `Every matching identity (after --starting-after, if given), in pages of ${ALL_PAGE_SIZE} unless --limit ` +
+          "says otherwise. With --json: one JSON object per line, printed as the pages arrive. Without: one table, " +
+          "printed once every page has arrived (its columns fit all the rows). If a page fails, the identities " +
+          "fetched before it are printed, then where to go on from (--starting-after), then the error."
       )
     ),
     includeMetrics: Options.boolean("include-metrics").pipe(Options.withDescription("Include usage metrics.")),
@@ -127,31 +127,40 @@ export const make = <E, R>(client: Layer.Layer<IdentityClient, E, R>) => {
         ...(flags.includeMetrics ? { includeMetrics: true } : {})
       }
       if (flags.all) {
-        if (params.startingAfter !== undefined || params.endingBefore !== undefined) {
+        if (params.endingBefore !== undefined) {
           return yield* new UsageError({
-            message: "--all walks every page itself: it cannot be used with --starting-after or --ending-before"
+            message: "--all walks forward from the start, or from --starting-after: it cannot take --ending-before"
           })
         }
         yield* checkList(params)
+        const every: Array<Identity> = []
+        /** After a late page failed: where the walk stopped, and how to go on from there. */
+        const incomplete = Effect.suspend(() => {
+          const last = every.at(-1)
+          return last === undefined ? Effect.void : Console.error(
+            `orq: the list is incomplete: a page failed after ${every.length} identities; go on with ` +
+              `--all --starting-after ${Render.safe(last.id)}`
+          )
+        })
         if (flags.json) {
           // one line per identity, printed as the pages arrive
           return yield* withClient((service) =>
             Stream.runForEach(
               service.stream(params),
-              (identity) => Console.log(Render.json(toSeedWire(identity), true))
+              (identity) =>
+                Effect.zipRight(
+                  Console.log(Render.json(toSeedWire(identity), true)),
+                  Effect.sync(() => every.push(identity))
+                )
             )
-          )
+          ).pipe(Effect.tapError(() => incomplete))
         }
-        const every: Array<Identity> = []
         yield* withClient((service) =>
           Stream.runForEach(service.stream(params), (identity) => Effect.sync(() => void every.push(identity)))
         ).pipe(
           // a late page failed: what was fetched is still shown, said to be incomplete, then the error
           Effect.tapError(() =>
-            every.length === 0 ? Effect.void : Effect.zipRight(
-              Console.log(Render.table(every)),
-              Console.error(`orq: the list is incomplete: a page failed after ${every.length} identities`)
-            )
+            every.length === 0 ? Effect.void : Effect.zipRight(Console.log(Render.table(every)), incomplete)
           )
         )
         return yield* Console.log(every.length === 0 ? "No identities." : Render.table(every))
