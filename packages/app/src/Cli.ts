@@ -18,6 +18,9 @@ import * as Target from "./Target.js"
 /** The CLI's version, as `orq --version` prints it. */
 export const VERSION = "0.1.0"
 
+/** @effect/cli's built-in options that take a value as the next word. */
+const BUILT_IN_WITH_VALUE: ReadonlySet<string> = new Set(["--log-level", "--completions"])
+
 /** The commands that have subcommands, by their full name, with the names of those subcommands. */
 const SUBCOMMANDS: Readonly<Record<string, ReadonlyArray<string>>> = {
   "orq": ["identities", "serve"],
@@ -47,8 +50,14 @@ export const make = <E, R>(client: Layer.Layer<IdentityClient, E, R>) =>
  */
 export const unknownCommand = (argv: ReadonlyArray<string>): UsageError | undefined => {
   const path = ["orq"]
-  for (const word of argv.slice(2)) {
-    if (word.startsWith("-")) continue
+  const words = argv.slice(2)
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]
+    if (word.startsWith("-")) {
+      // the value of a built-in option is not a command
+      if (BUILT_IN_WITH_VALUE.has(word)) i++
+      continue
+    }
     const children = SUBCOMMANDS[path.join(" ")]
     if (children === undefined) return undefined
     if (!children.includes(word)) {

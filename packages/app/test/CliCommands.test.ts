@@ -164,6 +164,7 @@ layer(NodeContext.layer)("orq commands in process", (it) => {
           "orq: unknown command 'frobnicate' for 'orq identities' (get, list, create, update, delete)"
         ],
         [["frobnicate"], "orq: unknown command 'frobnicate' for 'orq' (identities, serve)"],
+        [["--log-level", "debug", "frobnicate"], "orq: unknown command 'frobnicate' for 'orq' (identities, serve)"],
         [["serve", "--port", "70000"], "--port: expected 0 to 65535"],
         [["serve", "--host", "0.0.0.0"], "--api-key"],
         [["serve", "--generation", "next"], "--generation: expected seed or current, got 'next'"]
