@@ -217,6 +217,11 @@ const isRateLimited = (error: { readonly _tag: string }): error is RateLimited =
 const isTransient = (error: IdentityError): boolean =>
   error._tag === "TransportError" || (error._tag === "ServerError" && (error.status >= 500 || error.status === 408))
 
+/** A failure after which a create may have taken effect all the same: no answer, or a 500, 502 or 504. */
+const isAmbiguous = (error: IdentityError): boolean =>
+  error._tag === "TransportError" ||
+  (error._tag === "ServerError" && (error.status === 500 || error.status === 502 || error.status === 504))
+
 /** The wait before each retry of a transient failure. */
 const transientBackoff = Schedule.exponential(Duration.millis(250)).pipe(Schedule.jittered)
 
@@ -283,7 +288,8 @@ export interface Options extends LimiterOptions {
   /**
    * Retries of one call that failed in passing (a 5xx or 408 answer, a timeout, a broken connection) before the item
    * fails, each after an exponential, jittered backoff from 250 ms. Defaults to 2. These calls are safe to repeat: a
-   * create that took effect the first time is answered 409 and the identity is updated instead.
+   * create that took effect the first time is answered 409, the identity is updated with the same fields, and the
+   * outcome is `Created` (a 409 after a create that got no answer, a 500, 502 or 504, is taken to be that create's).
    */
   readonly maxTransientRetries?: number | undefined
   /** A limiter to share between syncs (its own options apply, `maxWait` too); a fresh one from these otherwise. */
@@ -328,9 +334,15 @@ export const upsertOne = (
     /** An outcome with the requests and 429s counted so far. */
     const counted = <A>(f: (counts: { readonly requests: number; readonly rateLimited: number }) => A) =>
       Effect.map(Ref.get(counts), f)
+    // a create that failed without a clear answer may have taken effect all the same: its retry is answered 409
+    const mayHaveCreated = yield* Ref.make(false)
+    const create = Effect.tapError(
+      client.create(input),
+      (error) => isAmbiguous(error) ? Ref.set(mayHaveCreated, true) : Effect.void
+    )
     // bad input is refused here, before it takes a slot
     return yield* checkCreate(input).pipe(
-      Effect.zipRight(call(client.create(input))),
+      Effect.zipRight(call(create)),
       Effect.flatMap((identity) => counted((c) => Outcome.Created({ externalId, identity, ...c }))),
       Effect.catchTag("Conflict", () =>
         call(client.retrieve(externalId)).pipe(
@@ -344,8 +356,16 @@ export const upsertOne = (
                   `(external_id ${found.externalId}): the API cannot address the identity that holds it`
               })
           ),
+          // written again all the same: the fields are the input's whoever created it
           Effect.flatMap((found) => call(client.update(found.id, toUpdate(input)))),
-          Effect.flatMap((identity) => counted((c) => Outcome.Updated({ externalId, identity, ...c })))
+          Effect.flatMap((identity) =>
+            Effect.flatMap(Ref.get(mayHaveCreated), (created) =>
+              counted((c) =>
+                created
+                  ? Outcome.Created({ externalId, identity, ...c })
+                  : Outcome.Updated({ externalId, identity, ...c })
+              ))
+          )
         )),
       Effect.catchAll((error) => counted((c) => Outcome.Failed({ externalId, error, ...c })))
     )

@@ -437,6 +437,25 @@ describe("IdentitySync.upsert", () => {
       // the create twice, the lookup, the update
       assert.strictEqual(updated.outcome.requests, 4)
 
+      // a create that took effect though its answer was lost: its retry is answered 409, and it counts as created
+      const lostAnswer: Service = {
+        ...service,
+        create: (input) =>
+          Effect.flatMap(
+            Ref.getAndSet(answerLost, false),
+            (lose) => lose ? Effect.zipRight(memory.create(input), Effect.fail(reset)) : memory.create(input)
+          )
+      }
+      const answerLost = yield* Ref.make(true)
+      const lost = yield* drive(
+        IdentitySync.upsertOne(yield* IdentitySync.makeLimiter(), { externalId: "user_6", displayName: "Six" }).pipe(
+          Effect.provideService(IdentityClient, lostAnswer)
+        )
+      )
+      assert.strictEqual(lost._tag, "Created")
+      // the create twice, the lookup, the update
+      assert.strictEqual(lost.requests, 4)
+
       // not in passing: a status the API does not document, at once
       const teapot = yield* run({ externalId: "user_3" }, [new ServerError({ status: 418, message: "teapot" })])
       assert.isTrue(teapot.outcome._tag === "Failed" && teapot.outcome.error._tag === "ServerError")
