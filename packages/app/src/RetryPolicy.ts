@@ -16,7 +16,7 @@
  * - Each attempt, answer body included, has its own `timeout`; the whole call, waits included, has a
  *   `deadline`. Both abort the request in flight, as does interrupting the caller.
  * - A create is never duplicated. After a failure that leaves it unknown whether the identity was created (a
- *   timeout, a reset, 500, 502, 504) it is retried, and a 409 on a later attempt means the earlier one took
+ *   timeout, a reset, 408, 500, 502, 504) it is retried, and a 409 on a later attempt means the earlier one took
  *   effect: the identity is fetched by its `external_id` and that answer is returned (if it is the identity holding
  *   that `external_id`, and not one whose `_id` it is). After failures that
  *   certainly did not take effect (connection refused, 429, 503) a 409 is a real `Conflict`.
@@ -31,7 +31,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { ResponseBody, RetryAfter } from "@orq-effect/client"
+import { ErrorResponse, ResponseBody, RetryAfter } from "@orq-effect/client"
 import { IdentityId, IdentityResponse } from "@orq-effect/domain/Identity"
 import { Clock, Duration, Effect, Option, Ref, Schedule, ScheduleDecision, Schema } from "effect"
 import * as RequestTimeout from "./RequestTimeout.js"
@@ -64,8 +64,7 @@ export const attemptLimit = (options: Pick<Options, "timeout">): RequestTimeout.
   return { millis: Duration.toMillis(timeout), description: `no answer within ${Duration.format(timeout)}` }
 }
 
-/** Statuses worth another attempt. */
-export const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504])
+const { NOT_APPLIED_STATUSES, TRANSIENT_STATUSES } = ErrorResponse
 
 /** Methods whose repetition is harmless (an orq PATCH sets the given fields, so it is one of them). */
 export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"])
@@ -95,7 +94,7 @@ export const isTransient = (error: HttpClientError.HttpClientError): boolean => 
 /** A failure after which a non-idempotent request certainly did not take effect: refused connection, 429, 503. */
 export const certainlyNotApplied = (error: HttpClientError.HttpClientError): boolean => {
   const status = statusOf(error)
-  if (status !== undefined) return status === 429 || status === 503
+  if (status !== undefined) return NOT_APPLIED_STATUSES.has(status)
   return error._tag === "RequestError" && error.reason === "Transport" && hasCode(error.cause, "ECONNREFUSED")
 }
 

@@ -20,6 +20,12 @@ import { identity } from "effect/Function"
 import * as Option from "effect/Option"
 import * as RetryAfter from "./RetryAfter.js"
 
+/** Statuses of a failure in passing: the same request may well succeed a moment later. */
+export const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504])
+
+/** Transient statuses after which a request certainly did not take effect (it was turned away, not worked on). */
+export const NOT_APPLIED_STATUSES: ReadonlySet<number> = new Set([429, 503])
+
 /** What the failing request was about, to fill the error's fields. */
 export interface Subject {
   readonly id?: string | undefined

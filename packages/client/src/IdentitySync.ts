@@ -11,7 +11,7 @@
  * per second until the first 429, then a few permits per second more each second) and shrinks on each 429,
  * pausing every caller for the `Retry-After` the server asked for, up to `maxWait` (60 s by default). A
  * rate-limited call is retried through the limiter, unless its `Retry-After` is longer than `maxWait`; a call that
- * failed in passing (5xx, 408, a timeout, a broken connection) is retried after a backoff. Any other error, or one
+ * failed in passing (408, 500, 502, 503, 504, a timeout, a broken connection) is retried after a backoff. Any other error, or one
  * still there after the retries, ends the item as `Failed` and the sync goes on.
  *
  * Give this module a client that does not retry itself (`ORQ_MAX_RETRIES=0`): otherwise the limiter never hears of
@@ -30,6 +30,7 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
+import { NOT_APPLIED_STATUSES, TRANSIENT_STATUSES } from "./ErrorResponse.js"
 import { checkCreate, IdentityClient } from "./IdentityClient.js"
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -213,14 +214,13 @@ export const makeLimiter = (options: LimiterOptions = {}): Effect.Effect<Adaptiv
 
 const isRateLimited = (error: { readonly _tag: string }): error is RateLimited => error._tag === "RateLimited"
 
-/** A failure in passing: the same call may well succeed a moment later. */
+/** A failure in passing: the same call may well succeed a moment later (a 429 is the limiter's, not this). */
 const isTransient = (error: IdentityError): boolean =>
-  error._tag === "TransportError" || (error._tag === "ServerError" && (error.status >= 500 || error.status === 408))
+  error._tag === "TransportError" || (error._tag === "ServerError" && TRANSIENT_STATUSES.has(error.status))
 
-/** A failure after which a create may have taken effect all the same: no answer, or a 500, 502 or 504. */
+/** A failure in passing after which a create may have taken effect all the same: no answer, or a 408, 5xx but 503. */
 const isAmbiguous = (error: IdentityError): boolean =>
-  error._tag === "TransportError" ||
-  (error._tag === "ServerError" && (error.status === 500 || error.status === 502 || error.status === 504))
+  isTransient(error) && !(error._tag === "ServerError" && NOT_APPLIED_STATUSES.has(error.status))
 
 /** The wait before each retry of a transient failure. */
 const transientBackoff = Schedule.exponential(Duration.millis(250)).pipe(Schedule.jittered)
@@ -286,10 +286,11 @@ export interface Options extends LimiterOptions {
    */
   readonly maxRateLimitedRetries?: number | undefined
   /**
-   * Retries of one call that failed in passing (a 5xx or 408 answer, a timeout, a broken connection) before the item
+   * Retries of one call that failed in passing (a 408, 500, 502, 503 or 504 answer, a timeout, a broken connection) before the item
    * fails, each after an exponential, jittered backoff from 250 ms. Defaults to 2. These calls are safe to repeat: a
    * create that took effect the first time is answered 409, the identity is updated with the same fields, and the
-   * outcome is `Created` (a 409 after a create that got no answer, a 500, 502 or 504, is taken to be that create's).
+   * outcome is `Created` (a 409 after a create that got no answer, a 408, 500, 502 or 504, is taken to be that
+   * create's).
    */
   readonly maxTransientRetries?: number | undefined
   /** A limiter to share between syncs (its own options apply, `maxWait` too); a fresh one from these otherwise. */

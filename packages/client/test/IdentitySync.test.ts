@@ -424,14 +424,14 @@ describe("IdentitySync.upsert", () => {
       const reset = new TransportError({ reason: "Connection", message: "reset" })
       const timedOut = new ServerError({ status: 408, message: "request timeout" })
 
-      const created = yield* run({ externalId: "user_1" }, [unavailable, reset])
+      const created = yield* run({ externalId: "user_1" }, [timedOut, reset])
       assert.strictEqual(created.outcome._tag, "Created")
       assert.strictEqual(created.outcome.requests, 3)
       // two backoffs from 250 ms, jittered
       assert.isAtLeast(created.waited, 200 + 400)
 
-      // a 408 on the create; the create that reaches the server answers 409, and the identity is updated
-      const updated = yield* run({ externalId: "user_2", displayName: "New" }, [timedOut])
+      // a 503 on the create (turned away: it took no effect); the retry is answered 409, and the identity is updated
+      const updated = yield* run({ externalId: "user_2", displayName: "New" }, [unavailable])
       assert.isTrue(updated.outcome._tag === "Updated")
       deepStrictEqual(updated.outcome._tag === "Updated" && updated.outcome.identity.displayName, Option.some("New"))
       // the create twice, the lookup, the update
