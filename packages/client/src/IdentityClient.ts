@@ -142,6 +142,9 @@ const validateId = Schema.validateEither(IdentityId)
  */
 export const checkId = (id: string, field = "id"): Effect.Effect<string, InvalidRequest> =>
   // an Either is an Effect
+  checkedId(id, field)
+
+const checkedId = (id: string, field: string): Either.Either<string, InvalidRequest> =>
   Either.mapLeft(validateId(id), (error) => refusedInput(error, field))
 
 /**
@@ -151,33 +154,27 @@ export const checkId = (id: string, field = "id"): Effect.Effect<string, Invalid
  */
 const encodeChecked = <A, I>(schema: Schema.Schema<A, I>) => {
   const encode = Schema.encodeEither(schema, { errors: "all", onExcessProperty: "error" })
-  return (input: A): Either.Either<I, InvalidRequest> => {
-    let encoded: Either.Either<I, ParseResult.ParseError>
-    try {
-      encoded = encode(input)
-    } catch {
+  return (input: A): Either.Either<I, InvalidRequest> =>
+    Either.try({
+      try: () => encode(input),
       // a getter of the input threw while it was read
-      return Either.left(new InvalidRequest({ field: "input", message: "input: reading it threw" }))
-    }
-    return Either.mapLeft(encoded, (error) => refusedInput(error))
-  }
+      catch: () => new InvalidRequest({ field: "input", message: "input: reading it threw" })
+    }).pipe(Either.flatMap(Either.mapLeft((error) => refusedInput(error))))
 }
 
-const checkWith = <A, I>(schema: Schema.Schema<A, I>) => {
-  const encode = encodeChecked(schema)
-  // checked when the effect runs, not when it is built: the input may change in between, or be checked again
-  return (input: A): Effect.Effect<I, InvalidRequest> => Effect.suspend(() => encode(input))
-}
+/** `encode` as an effect: checked when the effect runs, not when it is built (the input may change in between). */
+const checkWith = <A, I>(encode: (input: A) => Either.Either<I, InvalidRequest>) => (input: A) =>
+  Effect.suspend(() => encode(input))
 
 /** Checks a create input against the schema; the result is the wire body. */
 export const checkCreate: (input: CreateIdentity) => Effect.Effect<typeof CreateIdentity.Encoded, InvalidRequest> =
-  checkWith(CreateIdentity)
+  checkWith(encodeChecked(CreateIdentity))
+
+const encodeUpdate = encodeChecked(UpdateIdentity)
 
 /** Checks a patch against the schema; the result is the wire body. */
 export const checkUpdate: (patch: UpdateIdentity) => Effect.Effect<typeof UpdateIdentity.Encoded, InvalidRequest> =
-  checkWith(UpdateIdentity)
-
-const encodeUpdate = encodeChecked(UpdateIdentity)
+  checkWith(encodeUpdate)
 
 /**
  * Checks an update's id and patch together, so that one `InvalidRequest` names every offending field: the id's
@@ -189,20 +186,20 @@ export const checkIdAndUpdate = (
 ): Effect.Effect<typeof UpdateIdentity.Encoded, InvalidRequest> =>
   // synchronous, in one step: the checks of every update
   Effect.suspend(() => {
-    const checkedId = Either.mapLeft(validateId(id), (error) => refusedInput(error, "id"))
+    const idChecked = checkedId(id, "id")
     const body = encodeUpdate(patch)
-    if (Either.isRight(checkedId)) return body
+    if (Either.isRight(idChecked)) return body
     return Either.left(
       Either.isLeft(body)
         ? new InvalidRequest({
-          field: checkedId.left.field,
-          message: `${checkedId.left.message}; ${body.left.message}`
+          field: idChecked.left.field,
+          message: `${idChecked.left.message}; ${body.left.message}`
         })
-        : checkedId.left
+        : idChecked.left
     )
   })
 
-const checkListFields = checkWith(ListIdentities)
+const checkListFields = checkWith(encodeChecked(ListIdentities))
 
 /** Checks list parameters; the result is the wire query, cursors checked as ids. */
 export const checkList = (params: ListIdentities) =>
