@@ -131,6 +131,10 @@ const buildWith = (env: Record<string, string>) =>
     return { installed: Option.isSome(Context.getOption(context, Resource.Resource)), tracer }
   }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
 
+/** `TracingEndpoint.endpoint` read from `env`. */
+const readEndpoint = (env: Record<string, string>) =>
+  Effect.withConfigProvider(TracingEndpoint.endpoint, ConfigProvider.fromMap(new Map(Object.entries(env))))
+
 describe("Tracing.layer", () => {
   it.effect("layerOtlp: an export timeout OpenTelemetry would refuse (zero, infinite) is the default, not a defect", () =>
     Effect.gen(function*() {
@@ -170,16 +174,14 @@ describe("Tracing.layer", () => {
 
   it.effect("the endpoint: per-signal as given, else /v1/traces under the base, else none", () =>
     Effect.gen(function*() {
-      const read = (env: Record<string, string>) =>
-        Effect.withConfigProvider(TracingEndpoint.endpoint, ConfigProvider.fromMap(new Map(Object.entries(env))))
-      deepStrictEqual(yield* read({}), Option.none())
-      deepStrictEqual(yield* read({ OTEL_EXPORTER_OTLP_ENDPOINT: "" }), Option.none())
+      deepStrictEqual(yield* readEndpoint({}), Option.none())
+      deepStrictEqual(yield* readEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: "" }), Option.none())
       deepStrictEqual(
-        yield* read({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318/" }),
+        yield* readEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318/" }),
         Option.some("http://127.0.0.1:4318/v1/traces")
       )
       deepStrictEqual(
-        yield* read({
+        yield* readEndpoint({
           OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318",
           OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://127.0.0.1:9999/traces"
         }),
@@ -189,8 +191,6 @@ describe("Tracing.layer", () => {
 
   it.scoped("an endpoint that is not an http(s) URL is a configuration error naming its variable (exit 2)", () =>
     Effect.gen(function*() {
-      const read = (env: Record<string, string>) =>
-        Effect.withConfigProvider(TracingEndpoint.endpoint, ConfigProvider.fromMap(new Map(Object.entries(env))))
       const malformed = [
         ["OTEL_EXPORTER_OTLP_ENDPOINT", "not a url"],
         ["OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4318"],
@@ -198,7 +198,7 @@ describe("Tracing.layer", () => {
         ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "/v1/traces"]
       ] as const
       for (const [name, value] of malformed) {
-        const error = yield* Effect.flip(read({ [name]: value }))
+        const error = yield* Effect.flip(readEndpoint({ [name]: value }))
         assert.include(String(error), name)
         assert.notInclude(String(error), value)
         assert.strictEqual(ExitCode.verdict(error).code, ExitCode.USAGE)
@@ -207,12 +207,12 @@ describe("Tracing.layer", () => {
         assert.isTrue(ConfigError.isConfigError(failed), String(failed))
       }
       deepStrictEqual(
-        yield* read({ OTEL_EXPORTER_OTLP_ENDPOINT: "https://otel.example:4318" }),
+        yield* readEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: "https://otel.example:4318" }),
         Option.some("https://otel.example:4318/v1/traces")
       )
       // the base is not used when the per-signal endpoint is set
       deepStrictEqual(
-        yield* read({
+        yield* readEndpoint({
           OTEL_EXPORTER_OTLP_ENDPOINT: "not a url",
           OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://127.0.0.1:9999/traces"
         }),
